@@ -1,0 +1,46 @@
+"""Command line: `python -m model_core <command>`. Each command lives in its own module with a `register` function."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import GeoMeldError
+
+# Modules of model_core.cli, each exposing register(subparsers) -> None and setting `func` on its parser.
+COMMAND_MODULES: tuple[str, ...] = ("info",)
+
+
+def add_raster_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that reads a Sentinel raster."""
+    parser.add_argument(
+        "--bands",
+        help="band names in file order, e.g. B02,B03,B04,B08 (or a layout: l1c, l2a, eurosat); "
+        "default: from band descriptions or the band count",
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="reflectance scale of integer bands (default 10000; 1000 for x1000 products)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every registered command."""
+    parser = argparse.ArgumentParser(prog="python -m model_core", description="GeoMeld-FM for Sentinel-2 rasters.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; GeoMeld errors print one line on stderr and exit with status 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GeoMeldError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,434 @@
+"""Sentinel raster input (GeoTIFF, .SAFE folder or .zip) mapped to the model's band order, and atomic GeoTIFF output.
+
+Everything here uses GDAL (shipped with QGIS); nothing imports qgis or torch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal, osr
+
+from .bands import EUROSAT_BANDS, LAYOUTS, MODEL_BANDS, REQUIRED_BANDS, S2_BANDS, normalise_band_name
+from .errors import BandMappingError, RasterInputError
+
+gdal.UseExceptions()
+
+# Short names accepted by --bands instead of a full list.
+NAMED_LAYOUTS: dict[str, tuple[str, ...]] = {
+    "l1c": S2_BANDS,
+    "l2a": LAYOUTS["S2 L2A (12 bands, no B10)"],
+    "eurosat": EUROSAT_BANDS,
+}
+# Integer Sentinel-2 products store reflectance x 10000.
+DEFAULT_REFLECTANCE_SCALE = 10000.0
+L2A_BOA_OFFSET = -1000.0  # processing baseline 04.00 and later
+
+
+@dataclass(frozen=True)
+class Window:
+    """A pixel window: column/row offset and size."""
+
+    col: int
+    row: int
+    width: int
+    height: int
+
+    def slices(self) -> tuple[slice, slice]:
+        """Row and column slices of this window inside the full raster array."""
+        return slice(self.row, self.row + self.height), slice(self.col, self.col + self.width)
+
+
+def parse_band_list(text: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """Parse a --bands value ('B02,B03,B04,B08', 'eurosat', 'l1c', 'l2a') into canonical band names."""
+    if text is None:
+        return None
+    if isinstance(text, str):
+        if text.strip().lower() in NAMED_LAYOUTS:
+            return NAMED_LAYOUTS[text.strip().lower()]
+        items = [item for item in re.split(r"[,\s]+", text) if item]
+    else:
+        items = list(text)
+    names = []
+    for item in items:
+        name = normalise_band_name(item)
+        if name is None:
+            raise BandMappingError(
+                f"Unknown band name '{item}' in --bands; use Sentinel-2 names B01..B12, B8A (or VV, VH), "
+                f"or one of the layouts {', '.join(NAMED_LAYOUTS)}."
+            )
+        names.append(name)
+    if len(set(names)) != len(names):
+        raise BandMappingError(f"--bands lists a band twice: {','.join(names)}.")
+    return tuple(names)
+
+
+def _open_gdal(path: str) -> gdal.Dataset:
+    try:
+        dataset = gdal.Open(path)
+    except RuntimeError as exc:
+        raise RasterInputError(f"'{path}' is not a raster GDAL can read ({exc}).") from None
+    if dataset is None or dataset.RasterCount == 0:
+        raise RasterInputError(f"'{path}' is not a raster GDAL can read.")
+    return dataset
+
+
+def _stack_sentinel2_product(path: str) -> tuple[gdal.Dataset, dict[str, str]]:
+    """Open a .SAFE folder or .zip through GDAL's SENTINEL2 driver and stack all bands on the 10 m grid."""
+    top = _open_gdal(path)
+    subdatasets = [name for name, _ in top.GetSubDatasets() if re.search(r":(10|20|60)m:", name)]
+    if not subdatasets:
+        raise RasterInputError(f"'{path}' is a Sentinel-2 product without 10/20/60 m band subdatasets.")
+    single_bands: list[str] = []
+    descriptions: list[str] = []
+    for subdataset in subdatasets:
+        source = gdal.Open(subdataset)
+        for index in range(1, source.RasterCount + 1):
+            description = source.GetRasterBand(index).GetDescription().split(",")[0]
+            if normalise_band_name(description) is None:
+                continue  # AOT, WVP, TCI and other non-reflectance bands
+            vrt = f"/vsimem/geomeld_{uuid.uuid4().hex}.vrt"
+            gdal.Translate(vrt, source, format="VRT", bandList=[index])
+            single_bands.append(vrt)
+            descriptions.append(description)
+    stacked = gdal.BuildVRT(
+        f"/vsimem/geomeld_{uuid.uuid4().hex}.vrt", single_bands, separate=True, resolution="highest"
+    )
+    for index in range(1, len(single_bands) + 1):
+        stacked.GetRasterBand(index).SetDescription(descriptions[index - 1])
+    return stacked, top.GetMetadata() or {}
+
+
+def _is_sentinel2_product(path: str) -> bool:
+    name = path.rstrip("/\\").upper()
+    return (
+        name.endswith(".SAFE")
+        or (name.endswith(".ZIP") and "MSIL" in Path(name).name)
+        or name.endswith(("MTD_MSIL1C.XML", "MTD_MSIL2A.XML"))
+    )
+
+
+class SentinelRaster:
+    """A raster whose bands are mapped to Sentinel band names; reads windows in the model's band order.
+
+    Values come back as reflectance fractions (about 0..1) for Sentinel-2 bands and dB for Sentinel-1 bands;
+    bands the raster lacks are zero and flagged absent in ``band_mask``.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        bands: str | Sequence[str] | None = None,
+        reflectance_scale: float | None = None,
+        require_georeference: bool = True,
+    ) -> None:
+        self.path = str(path)
+        if not os.path.exists(self.path) and not self.path.startswith("/vsi"):
+            raise RasterInputError(f"'{self.path}' does not exist.")
+        product_metadata: dict[str, str] = {}
+        if _is_sentinel2_product(self.path):
+            self._dataset, product_metadata = _stack_sentinel2_product(self.path)
+        else:
+            self._dataset = _open_gdal(self.path)
+        ds = self._dataset
+        self.width: int = ds.RasterXSize
+        self.height: int = ds.RasterYSize
+        self.geotransform: tuple[float, ...] = tuple(ds.GetGeoTransform(can_return_null=True) or ())
+        self.crs_wkt: str = ds.GetProjection() or ""
+        if require_georeference and (not self.geotransform or not self.crs_wkt):
+            raise RasterInputError(
+                f"'{self.path}' has no georeference (no CRS or geotransform); GeoMeld writes georeferenced "
+                "maps and needs both. Assign a CRS in QGIS (Raster > Projections > Assign Projection) first."
+            )
+        self.band_names: tuple[str, ...] = self._map_bands(parse_band_list(bands))
+        missing = [b for b in REQUIRED_BANDS if b not in self.band_names]
+        if missing:
+            raise BandMappingError(
+                f"'{self.path}' has {len(self.band_names)} band(s) ({', '.join(self.band_names)}); GeoMeld needs "
+                f"Sentinel-2 bands {', '.join(REQUIRED_BANDS)} at least (missing: {', '.join(missing)})."
+            )
+        first = ds.GetRasterBand(1)
+        self.nodata: float | None = first.GetNoDataValue()
+        self.dtype = gdal.GetDataTypeName(first.DataType)
+        self.product_level: str = self._product_level(product_metadata)
+        self.reflectance_scale: float = reflectance_scale or self._guess_reflectance_scale()
+        self.reflectance_offset: float = self._boa_offset(product_metadata)
+        self._source_index = {name: i + 1 for i, name in enumerate(self.band_names)}
+        self.band_mask: np.ndarray = np.array(
+            [1.0 if name in self._source_index else 0.0 for name in MODEL_BANDS], dtype=np.float32
+        )
+        if self.nodata_fraction(max_pixels=512 * 512) >= 1.0:
+            raise RasterInputError(f"'{self.path}' holds only nodata pixels; there is nothing to embed.")
+
+    # ---- band mapping -------------------------------------------------------------------------------------------
+    def _map_bands(self, explicit: tuple[str, ...] | None) -> tuple[str, ...]:
+        count = self._dataset.RasterCount
+        name = os.path.basename(self.path)
+        if explicit is not None:
+            if len(explicit) != count:
+                raise BandMappingError(
+                    f"'{name}' has {count} bands but --bands lists {len(explicit)} ({','.join(explicit)})."
+                )
+            return explicit
+        described = [
+            normalise_band_name(self._dataset.GetRasterBand(i).GetDescription().split(",")[0])
+            for i in range(1, count + 1)
+        ]
+        if all(described) and len(set(described)) == count:
+            return tuple(described)  # type: ignore[arg-type]
+        for layout in LAYOUTS.values():
+            if len(layout) == count:
+                return layout
+        raise BandMappingError(
+            f"'{name}' has {count} band(s) without Sentinel band names in their descriptions, and no known "
+            f"Sentinel-2 layout has {count} bands. GeoMeld needs Sentinel-2 bands {', '.join(REQUIRED_BANDS)} "
+            "at least; name the bands in order with --bands B02,B03,B04,B08,..."
+        )
+
+    # ---- radiometry ---------------------------------------------------------------------------------------------
+    def _product_level(self, metadata: dict[str, str]) -> str:
+        text = " ".join([metadata.get("PRODUCT_TYPE", ""), os.path.basename(self.path)]).upper()
+        if "2A" in metadata.get("PRODUCT_TYPE", "").upper() or "MSIL2A" in text:
+            return "L2A"
+        if "1C" in metadata.get("PRODUCT_TYPE", "").upper() or "MSIL1C" in text:
+            return "L1C"
+        return "L2A" if "B10" not in self.band_names and len(self.band_names) == 12 else "unknown"
+
+    def _boa_offset(self, metadata: dict[str, str]) -> float:
+        """L2A products of processing baseline 04.00+ store reflectance with an offset of -1000 (x 1e-4)."""
+        for key, value in metadata.items():
+            if key.upper().startswith("BOA_ADD_OFFSET"):
+                return float(value)
+        baseline = metadata.get("PROCESSING_BASELINE", "")
+        if self.product_level == "L2A" and baseline and float(baseline) >= 4.0:
+            return L2A_BOA_OFFSET
+        return 0.0
+
+    def _guess_reflectance_scale(self) -> float:
+        """Integer products are reflectance x 10000; float rasters already in 0..1 are used as they are."""
+        if self.dtype.startswith(("Float", "CFloat")):
+            band = self._dataset.GetRasterBand(self._source_band_for("B04"))
+            sample = band.ReadAsArray(buf_xsize=min(self.width, 128), buf_ysize=min(self.height, 128))
+            finite = sample[np.isfinite(sample)]
+            if finite.size and np.percentile(finite, 99) <= 2.0:
+                return 1.0
+        return DEFAULT_REFLECTANCE_SCALE
+
+    def _source_band_for(self, name: str) -> int:
+        return self.band_names.index(name) + 1
+
+    # ---- reading ------------------------------------------------------------------------------------------------
+    def full_window(self) -> Window:
+        """The window covering the whole raster."""
+        return Window(0, 0, self.width, self.height)
+
+    def read(self, window: Window | None = None) -> np.ndarray:
+        """Read a window as float32 (15, h, w) in MODEL_BANDS order; absent bands and nodata pixels are 0."""
+        window = window or self.full_window()
+        out = np.zeros((len(MODEL_BANDS), window.height, window.width), dtype=np.float32)
+        valid = self.valid_mask(window)
+        for channel, name in enumerate(MODEL_BANDS):
+            index = self._source_index.get(name)
+            if index is None:
+                continue
+            raw = (
+                self._dataset.GetRasterBand(index)
+                .ReadAsArray(window.col, window.row, window.width, window.height)
+                .astype(np.float32)
+            )
+            if name in S2_BANDS:
+                raw = (raw + self.reflectance_offset) / self.reflectance_scale
+            out[channel] = np.where(valid, np.nan_to_num(raw), 0.0)
+        return out
+
+    def valid_mask(self, window: Window | None = None) -> np.ndarray:
+        """Boolean (h, w): True where the required 10 m bands hold data (not nodata, finite, not all zero)."""
+        window = window or self.full_window()
+        valid = np.ones((window.height, window.width), dtype=bool)
+        for name in REQUIRED_BANDS:
+            raw = self._dataset.GetRasterBand(self._source_index[name]).ReadAsArray(
+                window.col, window.row, window.width, window.height
+            )
+            valid &= np.isfinite(raw)
+            if self.nodata is not None:
+                valid &= raw != self.nodata
+        return valid
+
+    def nodata_fraction(self, max_pixels: int | None = None) -> float:
+        """Fraction of nodata pixels, from a decimated read when max_pixels is given."""
+        scale = 1.0
+        if max_pixels and self.width * self.height > max_pixels:
+            scale = (max_pixels / (self.width * self.height)) ** 0.5
+        xsize, ysize = max(1, int(self.width * scale)), max(1, int(self.height * scale))
+        valid = np.ones((ysize, xsize), dtype=bool)
+        for name in REQUIRED_BANDS:
+            raw = self._dataset.GetRasterBand(self._source_index[name]).ReadAsArray(buf_xsize=xsize, buf_ysize=ysize)
+            valid &= np.isfinite(raw)
+            if self.nodata is not None:
+                valid &= raw != self.nodata
+        return 1.0 - float(valid.mean())
+
+    def pixel_size(self) -> tuple[float, float]:
+        """Pixel width and height in CRS units (positive)."""
+        return abs(self.geotransform[1]), abs(self.geotransform[5])
+
+    def window_geotransform(self, window: Window) -> tuple[float, ...]:
+        """Geotransform of a window of this raster."""
+        x0, dx, rx, y0, ry, dy = self.geotransform
+        return (x0 + window.col * dx + window.row * rx, dx, rx, y0 + window.col * ry + window.row * dy, ry, dy)
+
+    def info(self) -> dict:
+        """Summary for `python -m model_core info`."""
+        srs = osr.SpatialReference(wkt=self.crs_wkt) if self.crs_wkt else None
+        return {
+            "path": self.path,
+            "size": [self.width, self.height],
+            "crs": (srs.GetAuthorityName(None) + ":" + srs.GetAuthorityCode(None))
+            if srs is not None and srs.GetAuthorityCode(None)
+            else (srs.GetName() if srs is not None else None),
+            "pixel_size": list(self.pixel_size()) if self.geotransform else None,
+            "bands": list(self.band_names),
+            "missing_model_bands": [b for b, m in zip(MODEL_BANDS, self.band_mask) if not m],
+            "product_level": self.product_level,
+            "dtype": self.dtype,
+            "reflectance_scale": self.reflectance_scale,
+            "reflectance_offset": self.reflectance_offset,
+            "nodata": self.nodata,
+            "nodata_fraction": round(self.nodata_fraction(max_pixels=1024 * 1024), 4),
+        }
+
+
+def open_raster(
+    path: str | os.PathLike,
+    bands: str | Sequence[str] | None = None,
+    reflectance_scale: float | None = None,
+    require_georeference: bool = True,
+) -> SentinelRaster:
+    """Open a Sentinel raster (GeoTIFF or any GDAL raster, .SAFE folder, .zip) with its bands mapped."""
+    return SentinelRaster(path, bands, reflectance_scale, require_georeference)
+
+
+def iter_windows(width: int, height: int, tile: int, overlap: int = 0) -> Iterator[Window]:
+    """Tiles of at most tile x tile px covering the raster, neighbours overlapping by `overlap` px.
+
+    The last tile of a row/column is shifted back inside the raster instead of being cut short.
+    """
+    if tile <= overlap:
+        raise ValueError(f"tile size {tile} must be larger than the overlap {overlap}")
+    step = tile - overlap
+
+    def starts(size: int) -> list[int]:
+        if size <= tile:
+            return [0]
+        positions = list(range(0, size - tile, step)) + [size - tile]
+        return sorted(set(positions))
+
+    for row in starts(height):
+        for col in starts(width):
+            yield Window(col, row, min(tile, width - col), min(tile, height - row))
+
+
+# ---- output ---------------------------------------------------------------------------------------------------------
+GDAL_TYPES = {
+    np.dtype("uint8"): gdal.GDT_Byte,
+    np.dtype("int8"): gdal.GDT_Int16,  # GDAL 3.6 has no Int8; stored as Int16
+    np.dtype("uint16"): gdal.GDT_UInt16,
+    np.dtype("int16"): gdal.GDT_Int16,
+    np.dtype("int32"): gdal.GDT_Int32,
+    np.dtype("float32"): gdal.GDT_Float32,
+    np.dtype("float64"): gdal.GDT_Float64,
+}
+CREATION_OPTIONS = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+
+
+@contextmanager
+def atomic_geotiff(
+    path: str | os.PathLike,
+    width: int,
+    height: int,
+    bands: int,
+    dtype: np.dtype | str,
+    geotransform: Sequence[float],
+    crs_wkt: str,
+    nodata: float | None = None,
+    overviews: bool = True,
+) -> Iterator[gdal.Dataset]:
+    """Create a tiled GeoTIFF under a temporary name, yield it for writing, then build overviews and rename.
+
+    If the body raises (error or cancel), the temporary file is deleted and `path` is left untouched.
+    """
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise RasterInputError(f"Output folder '{path.parent}' does not exist.")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.tif", dir=path.parent or ".")
+    os.close(fd)
+    dataset = None
+    try:
+        driver = gdal.GetDriverByName("GTiff")
+        gdal_type = GDAL_TYPES[np.dtype(dtype)]
+        dataset = driver.Create(tmp_name, width, height, bands, gdal_type, options=CREATION_OPTIONS)
+        dataset.SetGeoTransform(list(geotransform))
+        if crs_wkt:
+            dataset.SetProjection(crs_wkt)
+        if nodata is not None:
+            for index in range(1, bands + 1):
+                dataset.GetRasterBand(index).SetNoDataValue(nodata)
+        yield dataset
+        if overviews and min(width, height) >= 512:
+            dataset.FlushCache()
+            gdal.SetConfigOption("COMPRESS_OVERVIEW", "DEFLATE")
+            resampling = "NEAREST" if np.dtype(dtype).kind in "iu" else "AVERAGE"
+            levels = [f for f in (2, 4, 8, 16, 32) if min(width, height) // f >= 256]
+            dataset.BuildOverviews(resampling, levels)
+        dataset.FlushCache()
+        dataset = None
+        os.replace(tmp_name, path)
+    except BaseException:
+        dataset = None
+        for leftover in (tmp_name, tmp_name + ".ovr", tmp_name + ".aux.xml"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        raise
+
+
+def write_geotiff(
+    path: str | os.PathLike,
+    array: np.ndarray,
+    geotransform: Sequence[float],
+    crs_wkt: str,
+    nodata: float | None = None,
+    band_names: Sequence[str] | None = None,
+    metadata: dict[str, str] | None = None,
+    color_table: dict[int, tuple[int, int, int, int]] | None = None,
+    category_names: Sequence[str] | None = None,
+    overviews: bool = True,
+) -> Path:
+    """Write a (bands, h, w) or (h, w) array as a tiled GeoTIFF, atomically (temp file, then rename)."""
+    data = array[np.newaxis] if array.ndim == 2 else array
+    with atomic_geotiff(
+        path, data.shape[2], data.shape[1], data.shape[0], data.dtype, geotransform, crs_wkt, nodata, overviews
+    ) as dataset:
+        for index in range(data.shape[0]):
+            band = dataset.GetRasterBand(index + 1)
+            band.WriteArray(data[index])
+            if band_names:
+                band.SetDescription(band_names[index])
+        if metadata:
+            dataset.SetMetadata({k: str(v) for k, v in metadata.items()})
+        if color_table:
+            table = gdal.ColorTable()
+            for value, rgba in color_table.items():
+                table.SetColorEntry(int(value), tuple(int(c) for c in rgba))
+            dataset.GetRasterBand(1).SetRasterColorTable(table)
+            dataset.GetRasterBand(1).SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
+        if category_names:
+            dataset.GetRasterBand(1).SetRasterCategoryNames(list(category_names))
+    return Path(path)

@@ -1,0 +1,58 @@
+"""Shared fixtures: real data from ../shared/data, and the plugin installed into a temporary QGIS profile."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("GEOMELD_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+PLUGIN_NAME = "geomeld"
+
+os.environ.setdefault("GDAL_PAM_ENABLED", "NO")
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+
+def shared(relative: str) -> Path:
+    """Path of a file under ../shared/data; the test is skipped when the shared data is absent."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"shared data not available: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The ../shared/data folder."""
+    if not SHARED_DATA.exists():
+        pytest.skip(f"shared data not available: {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def plugin_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary QGIS profile whose python/plugins folder holds this repository as the 'geomeld' plugin."""
+    plugins = tmp_path_factory.mktemp("profile") / "python" / "plugins"
+    plugins.mkdir(parents=True)
+    (plugins / PLUGIN_NAME).symlink_to(REPO_ROOT, target_is_directory=True)
+    return plugins
+
+
+@pytest.fixture(scope="session")
+def loaded_plugin(plugin_profile: Path, qgis_iface):
+    """The plugin loaded and started through qgis.utils exactly as QGIS does; unloaded at the end."""
+    import qgis.utils
+
+    sys.path.insert(0, str(plugin_profile))
+    qgis.utils.plugin_paths.insert(0, str(plugin_profile))
+    qgis.utils.iface = qgis_iface
+    qgis.utils.updateAvailablePlugins()
+    assert PLUGIN_NAME in qgis.utils.available_plugins
+    assert qgis.utils.loadPlugin(PLUGIN_NAME), "QGIS could not import the plugin package"
+    assert qgis.utils.startPlugin(PLUGIN_NAME), "QGIS could not start the plugin"
+    yield qgis.utils.plugins[PLUGIN_NAME]
+    assert qgis.utils.unloadPlugin(PLUGIN_NAME)
