@@ -1,0 +1,386 @@
+"""GeoMeld-FM in torch: ConvNeXt-V2 image encoder with a per-pixel decoder, text tower and pretraining heads.
+
+Only training and ONNX export import this module; the plugin runs the exported ONNX graphs without torch.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass, fields
+
+import torch
+import torch.nn.functional as F  # noqa: N812 - conventional alias
+from torch import nn
+
+from .bands import MODEL_BANDS, S1_BANDS, S2_BANDS
+
+# Height and width of an encoder input must be multiples of this (total stride of the ConvNeXt stages).
+INPUT_MULTIPLE = 32
+
+# Encoder sizes as data: ConvNeXt-V2 widths and blocks per stage.
+VARIANTS: dict[str, dict[str, tuple[int, ...]]] = {
+    "atto": {"dims": (40, 80, 160, 320), "depths": (2, 2, 6, 2)},
+    "femto": {"dims": (48, 96, 192, 384), "depths": (2, 2, 6, 2)},
+    "pico": {"dims": (64, 128, 256, 512), "depths": (2, 2, 6, 2)},
+}
+
+# Typical Sentinel-2 L1C/L2A reflectance fractions (B01..B12 with B8A) and Sentinel-1 backscatter in dB (VV, VH).
+# Training replaces these with statistics measured on its data.
+DEFAULT_MEAN: tuple[float, ...] = (
+    0.14, 0.12, 0.11, 0.11, 0.13, 0.19, 0.22, 0.21, 0.24, 0.08, 0.02, 0.18, 0.12, -12.0, -19.0,
+)  # fmt: skip
+DEFAULT_STD: tuple[float, ...] = (
+    0.03, 0.04, 0.045, 0.06, 0.06, 0.07, 0.08, 0.09, 0.09, 0.04, 0.01, 0.10, 0.09, 5.0, 5.0,
+)  # fmt: skip
+
+
+@dataclass
+class GeoMeldConfig:
+    """Architecture and input normalisation of GeoMeld-FM (stored in the model card)."""
+
+    variant: str = "atto"
+    dims: tuple[int, ...] = VARIANTS["atto"]["dims"]
+    depths: tuple[int, ...] = VARIANTS["atto"]["depths"]
+    embed_dim: int = 64
+    decoder_dim: int = 64
+    fullres_dim: int = 16
+    in_channels: int = len(MODEL_BANDS)
+    mean: tuple[float, ...] = DEFAULT_MEAN
+    std: tuple[float, ...] = DEFAULT_STD
+    vocab_size: int = 4096
+    context_length: int = 32
+    text_width: int = 128
+    text_layers: int = 4
+    text_heads: int = 4
+    lulc_classes: int = 10
+    patch_size: int = 8
+    jepa_dim: int = 192
+    jepa_layers: int = 2
+
+    def __post_init__(self) -> None:
+        if len(self.mean) != self.in_channels or len(self.std) != self.in_channels:
+            raise ValueError(f"mean and std need {self.in_channels} values each (one per model band)")
+        if len(self.dims) != 4 or len(self.depths) != 4:
+            raise ValueError("dims and depths need 4 values each (one per ConvNeXt stage)")
+
+    @classmethod
+    def for_variant(cls, variant: str = "atto", **overrides) -> GeoMeldConfig:
+        """The configuration of a named encoder size ('atto', 'femto', 'pico'), with optional overrides."""
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant '{variant}'; choose one of {', '.join(VARIANTS)}")
+        return cls(variant=variant, **VARIANTS[variant], **overrides)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-serialisable dict (tuples become lists)."""
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GeoMeldConfig:
+        """Inverse of to_dict; unknown keys are ignored so newer cards still load."""
+        known = {f.name for f in fields(cls)}
+        values = {
+            key: tuple(value) if isinstance(value, list) else value for key, value in data.items() if key in known
+        }
+        return cls(**values)
+
+
+# ---- ConvNeXt-V2 building blocks (structure of timm's convnext.py) ---------------------------------------------------
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an NCHW tensor."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise each pixel's channel vector."""
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class GlobalResponseNorm(nn.Module):
+    """ConvNeXt-V2 global response normalisation on NHWC tensors."""
+
+    def __init__(self, dim: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.eps = eps
+        self.gamma = nn.Parameter(torch.zeros(dim))
+        self.beta = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x + gamma * (x * relative spatial L2 norm of each channel) + beta."""
+        gx = (x * x).sum(dim=(1, 2), keepdim=True).add(self.eps).sqrt()
+        nx = gx / (gx.mean(dim=-1, keepdim=True) + self.eps)
+        return x + self.gamma * (x * nx) + self.beta
+
+
+class ConvNeXtBlock(nn.Module):
+    """Depthwise 7x7 conv, LayerNorm, pointwise MLP with GELU and GRN, residual."""
+
+    def __init__(self, dim: int, mlp_ratio: int = 4) -> None:
+        super().__init__()
+        self.conv_dw = nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.fc1 = nn.Linear(dim, mlp_ratio * dim)
+        self.act = nn.GELU()
+        self.grn = GlobalResponseNorm(mlp_ratio * dim)
+        self.fc2 = nn.Linear(mlp_ratio * dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """One residual block on an NCHW tensor."""
+        shortcut = x
+        x = self.conv_dw(x).permute(0, 2, 3, 1)
+        x = self.fc2(self.grn(self.act(self.fc1(self.norm(x)))))
+        return shortcut + x.permute(0, 3, 1, 2)
+
+
+class ConvNeXtStage(nn.Module):
+    """Optional 2x2 stride-2 downsampling (LayerNorm + conv), then blocks."""
+
+    def __init__(self, in_dim: int, dim: int, depth: int, downsample: bool) -> None:
+        super().__init__()
+        self.downsample = (
+            nn.Sequential(LayerNorm2d(in_dim, eps=1e-6), nn.Conv2d(in_dim, dim, kernel_size=2, stride=2))
+            if downsample
+            else nn.Identity()
+        )
+        self.blocks = nn.Sequential(*[ConvNeXtBlock(dim) for _ in range(depth)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Downsample then run the blocks."""
+        return self.blocks(self.downsample(x))
+
+
+def _l2_normalise(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """Unit L2 norm along dim (export-friendly: no torch.nn.functional.normalize clamp quirks)."""
+    return x / (x * x).sum(dim=dim, keepdim=True).add(1e-12).sqrt()
+
+
+# ---- image encoder ------------------------------------------------------------------------------------------------
+class ImageEncoder(nn.Module):
+    """Sentinel-2 (+S1) image -> per-pixel embeddings at 10 m and a pooled image embedding.
+
+    Input: raw values as `SentinelRaster.read` gives them (S2 reflectance fractions, S1 dB) and a band mask
+    (1 = band present). The image is normalised, absent bands are zeroed (= the band mean) and the mask is appended
+    as 15 extra channels so the network knows what is missing. A ConvNeXt-V2 backbone (stride 4..32) feeds a light
+    FPN decoder to stride 4, which is upsampled and added to a shallow full-resolution branch of the input.
+    """
+
+    def __init__(self, config: GeoMeldConfig) -> None:
+        super().__init__()
+        self.config = config
+        channels = config.in_channels
+        self.register_buffer("mean", torch.tensor(config.mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(config.std, dtype=torch.float32).view(1, -1, 1, 1))
+        dims = config.dims
+        self.stem = nn.Sequential(nn.Conv2d(2 * channels, dims[0], kernel_size=4, stride=4), LayerNorm2d(dims[0]))
+        self.stages = nn.ModuleList(
+            ConvNeXtStage(dims[max(i - 1, 0)], dims[i], config.depths[i], downsample=i > 0) for i in range(4)
+        )
+        width = config.decoder_dim
+        self.lateral = nn.ModuleList(nn.Conv2d(dim, width, kernel_size=1) for dim in dims)
+        self.smooth = nn.Sequential(
+            nn.Conv2d(width, width, kernel_size=3, padding=1, groups=width),
+            LayerNorm2d(width),
+            nn.Conv2d(width, width, kernel_size=1),
+            nn.GELU(),
+            nn.Conv2d(width, config.embed_dim, kernel_size=1),
+        )
+        self.fullres = nn.Sequential(
+            nn.Conv2d(2 * channels, config.fullres_dim, kernel_size=1),
+            nn.GELU(),
+            nn.Conv2d(config.fullres_dim, config.embed_dim, kernel_size=1),
+        )
+
+    def prepare(self, image: torch.Tensor, band_mask: torch.Tensor) -> torch.Tensor:
+        """Normalised image with absent bands zeroed, concatenated with the band mask: (B, 30, H, W)."""
+        mask = band_mask[:, :, None, None]
+        x = (image - self.mean) / self.std * mask
+        return torch.cat([x, mask.expand_as(x)], dim=1)
+
+    def forward_features(self, image: torch.Tensor, band_mask: torch.Tensor) -> list[torch.Tensor]:
+        """The four ConvNeXt stage maps at strides 4, 8, 16 and 32 (for the pretraining heads)."""
+        return self._stages(self.prepare(image, band_mask))
+
+    def _stages(self, x: torch.Tensor) -> list[torch.Tensor]:
+        features = []
+        y = self.stem(x)
+        for stage in self.stages:
+            y = stage(y)
+            features.append(y)
+        return features
+
+    def decode(self, x: torch.Tensor, features: list[torch.Tensor]) -> torch.Tensor:
+        """Un-normalised per-pixel embeddings (B, D, H, W) from the prepared input and the stage maps."""
+        top = self.lateral[3](features[3])
+        for level in (2, 1, 0):
+            top = self.lateral[level](features[level]) + F.interpolate(top, scale_factor=2.0, mode="nearest")
+        coarse = self.smooth(top)
+        return F.interpolate(coarse, scale_factor=4.0, mode="bilinear", align_corners=False) + self.fullres(x)
+
+    def forward(self, image: torch.Tensor, band_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(dense (B, D, H, W), pooled (B, D)), both L2-normalised; pooled is the normalised mean of dense."""
+        x = self.prepare(image, band_mask)
+        dense = _l2_normalise(self.decode(x, self._stages(x)), dim=1)
+        pooled = _l2_normalise(dense.mean(dim=(2, 3)), dim=1)
+        return dense, pooled
+
+
+# ---- text encoder -------------------------------------------------------------------------------------------------
+class TextEncoder(nn.Module):
+    """Token ids (N, L) -> L2-normalised text embeddings (N, D), CLIP-style causal transformer.
+
+    Written here with torch's own nn.TransformerEncoderLayer because open_clip's TextTransformer cannot be imported:
+    open_clip imports torchvision, and PyPI torchvision does not load beside the CPU build of torch.
+    Pad id is 0; each sequence is pooled at its last non-pad token (the end token).
+    """
+
+    def __init__(self, config: GeoMeldConfig) -> None:
+        super().__init__()
+        width = config.text_width
+        self.token_embedding = nn.Embedding(config.vocab_size, width)
+        self.positional_embedding = nn.Parameter(torch.randn(config.context_length, width) * 0.01)
+        layer = nn.TransformerEncoderLayer(
+            d_model=width,
+            nhead=config.text_heads,
+            dim_feedforward=4 * width,
+            dropout=0.0,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
+        )
+        self.layers = nn.ModuleList(copy.deepcopy(layer) for _ in range(config.text_layers))
+        self.final_norm = nn.LayerNorm(width)
+        self.projection = nn.Linear(width, config.embed_dim, bias=False)
+        causal = torch.full((config.context_length, config.context_length), float("-inf")).triu(1)
+        self.register_buffer("causal_mask", causal, persistent=False)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Embed token ids (N, L); L may be at most the configured context length."""
+        length = tokens.shape[1]
+        x = self.token_embedding(tokens) + self.positional_embedding[:length]
+        mask = self.causal_mask[:length, :length]
+        for layer in self.layers:
+            x = layer(x, src_mask=mask)
+        x = self.final_norm(x)
+        last = ((tokens != 0).sum(dim=1) - 1).clamp(min=0)
+        pooled = x[torch.arange(x.shape[0], device=x.device), last]
+        return _l2_normalise(self.projection(pooled), dim=1)
+
+
+# ---- pretraining heads ---------------------------------------------------------------------------------------------
+class MAEDecoders(nn.Module):
+    """Conv decoders from the stride-4 and stride-32 stage maps to full-resolution reconstructions.
+
+    Outputs: 's2' (13 ch, normalised reflectance), 's1' (2 ch, normalised dB), 'dem' (1 ch), 'lulc' (class logits).
+    """
+
+    def __init__(self, config: GeoMeldConfig, width: int = 96) -> None:
+        super().__init__()
+        self.from_s4 = nn.Conv2d(config.dims[0], width, kernel_size=1)
+        self.from_s32 = nn.Conv2d(config.dims[3], width, kernel_size=1)
+        self.outputs = {"s2": len(S2_BANDS), "s1": len(S1_BANDS), "dem": 1, "lulc": config.lulc_classes}
+        self.heads = nn.ModuleDict(
+            {
+                name: nn.Sequential(
+                    nn.Conv2d(width, width, kernel_size=3, padding=1),
+                    nn.GELU(),
+                    nn.Conv2d(width, channels * 16, kernel_size=1),
+                    nn.PixelShuffle(4),
+                )
+                for name, channels in self.outputs.items()
+            }
+        )
+        self.norm = LayerNorm2d(width)
+
+    def forward(self, features: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Reconstructions (B, C, H, W) keyed by target name, from ImageEncoder.forward_features output."""
+        s4 = self.from_s4(features[0])
+        s32 = F.interpolate(self.from_s32(features[3]), size=s4.shape[-2:], mode="nearest")
+        x = self.norm(s4 + s32)
+        return {name: head(x) for name, head in self.heads.items()}
+
+
+class JEPAPredictor(nn.Module):
+    """Predicts the EMA teacher's stride-32 features of masked regions from the student's context features."""
+
+    def __init__(self, config: GeoMeldConfig) -> None:
+        super().__init__()
+        dim, width = config.dims[3], config.jepa_dim
+        self.input = nn.Linear(dim, width)
+        self.mask_token = nn.Parameter(torch.zeros(width))
+        self.position = nn.Conv2d(width, width, kernel_size=3, padding=1, groups=width)
+        layer = nn.TransformerEncoderLayer(
+            d_model=width, nhead=4, dim_feedforward=4 * width, dropout=0.0, batch_first=True, norm_first=True
+        )
+        self.layers = nn.TransformerEncoder(layer, num_layers=config.jepa_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(width)
+        self.output = nn.Linear(width, dim)
+
+    def forward(self, context: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
+        """context (B, C, h, w) stride-32 student features; masked (B, h, w) bool -> predictions (B, C, h, w)."""
+        batch, _, height, width = context.shape
+        x = self.input(context.permute(0, 2, 3, 1))
+        x = torch.where(masked[..., None], self.mask_token.expand_as(x), x)
+        x = x.permute(0, 3, 1, 2)
+        x = x + self.position(x)
+        tokens = self.layers(x.flatten(2).transpose(1, 2))
+        out = self.output(self.norm(tokens))
+        return out.transpose(1, 2).reshape(batch, -1, height, width)
+
+
+class GeoMeldFM(nn.Module):
+    """The whole pretraining model: image and text encoders, MAE decoders, JEPA predictor, contrastive scale."""
+
+    def __init__(self, config: GeoMeldConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.image = ImageEncoder(config)
+        self.text = TextEncoder(config)
+        self.mae = MAEDecoders(config)
+        self.jepa = JEPAPredictor(config)
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+
+
+def build_model(config: GeoMeldConfig | None = None) -> GeoMeldFM:
+    """A freshly initialised GeoMeld-FM (truncated-normal conv/linear weights, as in ConvNeXt)."""
+    model = GeoMeldFM(config or GeoMeldConfig())
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            nn.init.trunc_normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+    return model
+
+
+# ---- EMA teacher and masking ---------------------------------------------------------------------------------------
+def make_ema_teacher(encoder: nn.Module) -> nn.Module:
+    """A frozen copy of the encoder, in eval mode, to be updated with ema_update."""
+    teacher = copy.deepcopy(encoder)
+    teacher.eval()
+    for parameter in teacher.parameters():
+        parameter.requires_grad_(False)
+    return teacher
+
+
+@torch.no_grad()
+def ema_update(teacher: nn.Module, student: nn.Module, momentum: float) -> None:
+    """teacher = momentum * teacher + (1 - momentum) * student, for parameters; buffers are copied."""
+    for t_param, s_param in zip(teacher.parameters(), student.parameters()):
+        t_param.mul_(momentum).add_(s_param.detach(), alpha=1.0 - momentum)
+    for t_buffer, s_buffer in zip(teacher.buffers(), student.buffers()):
+        t_buffer.copy_(s_buffer)
+
+
+def random_patch_mask(
+    batch: int, height: int, width: int, patch: int, ratio: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Bool (B, H, W), True on masked pixels: exactly round(ratio * n) of the n patch x patch squares per sample."""
+    rows, cols = math.ceil(height / patch), math.ceil(width / patch)
+    count = rows * cols
+    masked_count = min(count, max(0, round(ratio * count)))
+    noise = torch.rand(batch, count, generator=generator)
+    order = noise.argsort(dim=1)
+    grid = torch.zeros(batch, count, dtype=torch.bool)
+    grid.scatter_(1, order[:, :masked_count], True)
+    grid = grid.view(batch, rows, cols)
+    pixels = grid.repeat_interleave(patch, dim=1).repeat_interleave(patch, dim=2)
+    return pixels[:, :height, :width]

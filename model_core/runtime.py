@@ -1,0 +1,169 @@
+"""GeoMeld-FM inference with ONNX Runtime (no torch): checksum-verified weights, dense/pooled/text embeddings."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelWeightsError
+from .paths import BUNDLED_WEIGHTS_DIR
+from .tokenizer import TextTokenizer
+
+CARD_NAME = "model_card.json"
+IMAGE_ENCODER = "image_encoder.onnx"
+TEXT_ENCODER = "text_encoder.onnx"
+TOKENIZER = "tokenizer.json"
+REQUIRED_FILES: tuple[str, ...] = (IMAGE_ENCODER, TEXT_ENCODER, TOKENIZER)
+REINSTALL_HINT = "reinstall the plugin or choose the original weights folder"
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def default_weights_dir() -> Path:
+    """$GEOMELD_WEIGHTS_DIR if set, else the weights bundled with the plugin."""
+    configured = os.environ.get("GEOMELD_WEIGHTS_DIR")
+    return Path(configured) if configured else BUNDLED_WEIGHTS_DIR
+
+
+def default_providers() -> list[str]:
+    """CUDA first when this onnxruntime build has it, then CPU."""
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    return [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
+
+
+def read_card(weights_dir: Path) -> dict:
+    """The model card of a weights folder, with its file checksums verified."""
+    if not weights_dir.is_dir():
+        raise ModelWeightsError(f"The GeoMeld weights folder '{weights_dir}' does not exist; {REINSTALL_HINT}.")
+    card_path = weights_dir / CARD_NAME
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelWeightsError(f"'{weights_dir}' holds no {CARD_NAME}: it is not a GeoMeld weights folder.") from None
+    except (OSError, ValueError) as exc:
+        raise ModelWeightsError(f"{CARD_NAME} in '{weights_dir}' cannot be read ({exc}); {REINSTALL_HINT}.") from None
+    files = card.get("files") if isinstance(card, dict) else None
+    if not isinstance(files, dict) or any(name not in files for name in REQUIRED_FILES):
+        raise ModelWeightsError(f"{CARD_NAME} in '{weights_dir}' does not list the model files; {REINSTALL_HINT}.")
+    for name, expected in files.items():
+        path = weights_dir / name
+        if not path.is_file():
+            raise ModelWeightsError(f"'{name}' is missing from '{weights_dir}'; {REINSTALL_HINT}.")
+        if sha256_file(path) != expected:
+            raise ModelWeightsError(
+                f"'{name}' does not match the checksum in {CARD_NAME}: the file was changed or is incomplete; "
+                f"{REINSTALL_HINT}."
+            )
+    return card
+
+
+def _session(path: Path, providers: Sequence[str], threads: int | None):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = int(threads)
+        options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=list(providers))
+    except Exception as exc:  # onnxruntime raises its own exception types for invalid or unsupported graphs
+        raise ModelWeightsError(f"ONNX Runtime cannot load '{path.name}' ({exc}); {REINSTALL_HINT}.") from None
+
+
+def _as_batch(image: np.ndarray, band_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    image = np.asarray(image, dtype=np.float32)
+    band_mask = np.asarray(band_mask, dtype=np.float32)
+    if image.ndim == 3:
+        image = image[np.newaxis]
+    if band_mask.ndim == 1:
+        band_mask = np.broadcast_to(band_mask, (image.shape[0], band_mask.shape[0]))
+    if image.ndim != 4 or band_mask.shape != image.shape[:2]:
+        raise ValueError(f"image (B, C, H, W) and band_mask (B, C) do not match: {image.shape} vs {band_mask.shape}")
+    return image, np.ascontiguousarray(band_mask)
+
+
+def pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
+    """Reflect-pad the last two axes of (B, C, H, W) up to multiples of `multiple` (bottom and right)."""
+    height, width = image.shape[-2:]
+    pad_h, pad_w = (-height) % multiple, (-width) % multiple
+    if not pad_h and not pad_w:
+        return image
+    mode = "reflect" if height > 1 and width > 1 else "edge"
+    return np.pad(image, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode=mode)
+
+
+class GeoMeldModel:
+    """The exported GeoMeld-FM: image and text ONNX sessions, tokenizer and model card."""
+
+    def __init__(self, weights_dir: Path, providers: Sequence[str], threads: int | None = None) -> None:
+        self.weights_dir = weights_dir
+        self.card: dict = read_card(weights_dir)
+        self.providers = list(providers)
+        self.model_id: str = self.card["files"][IMAGE_ENCODER]
+        self.tokenizer = TextTokenizer.load(weights_dir / TOKENIZER)
+        self._image = _session(weights_dir / IMAGE_ENCODER, self.providers, threads)
+        self._text = _session(weights_dir / TEXT_ENCODER, self.providers, threads)
+        self.embedding_dim: int = int(self.card["embedding_dim"])
+        self.input_multiple: int = int(self.card.get("input_multiple", 32))
+        self.logit_scale: float = float(self.card["logit_scale"])
+        self.context_length: int = int(self.card["architecture"]["context_length"])
+
+    def embed_dense(self, image: np.ndarray, band_mask: np.ndarray) -> np.ndarray:
+        """Per-pixel unit embeddings (B, D, H, W) float32 of (15, H, W) or (B, 15, H, W) raw values, any size."""
+        image, band_mask = _as_batch(image, band_mask)
+        height, width = image.shape[-2:]
+        padded = pad_to_multiple(image, self.input_multiple)
+        dense = self._image.run(["dense"], {"image": np.ascontiguousarray(padded), "band_mask": band_mask})[0]
+        return np.ascontiguousarray(dense[:, :, :height, :width])
+
+    def embed_pooled(self, image: np.ndarray, band_mask: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+        """Unit image embeddings (B, D): the normalised mean of the dense map over valid (B, H, W or H, W) pixels."""
+        dense = self.embed_dense(image, band_mask)
+        if valid is None:
+            summed = dense.sum(axis=(2, 3))
+        else:
+            weights = np.broadcast_to(np.asarray(valid, dtype=np.float32), (dense.shape[0], *dense.shape[2:]))
+            summed = np.einsum("bdhw,bhw->bd", dense, weights)
+        norm = np.linalg.norm(summed, axis=1, keepdims=True)
+        return (summed / np.maximum(norm, 1e-12)).astype(np.float32)
+
+    def embed_text(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit text embeddings (N, D) for a list of queries."""
+        tokens = self.tokenizer.encode(texts, self.context_length)
+        return self._text.run(["text"], {"tokens": tokens})[0].astype(np.float32)
+
+
+def load_model(
+    weights_dir: str | Path | None = None, providers: Sequence[str] | None = None, threads: int | None = None
+) -> GeoMeldModel:
+    """Load GeoMeld-FM from a weights folder (default: $GEOMELD_WEIGHTS_DIR or the bundled weights)."""
+    folder = Path(weights_dir) if weights_dir is not None else default_weights_dir()
+    return GeoMeldModel(folder, providers or default_providers(), threads)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_model(folder: str, providers: tuple[str, ...], threads: int | None) -> GeoMeldModel:
+    return load_model(folder, providers, threads)
+
+
+def get_model(
+    weights_dir: str | Path | None = None, providers: Sequence[str] | None = None, threads: int | None = None
+) -> GeoMeldModel:
+    """Like load_model, but reuses the sessions of an earlier call with the same folder, providers and threads."""
+    folder = Path(weights_dir) if weights_dir is not None else default_weights_dir()
+    return _cached_model(str(folder.resolve()), tuple(providers or default_providers()), threads)

@@ -1,0 +1,198 @@
+"""Export GeoMeld-FM to ONNX with its tokenizer and model card: `python -m training.export --checkpoint CKPT --out DIR`.
+
+The weights folder holds image_encoder.onnx, text_encoder.onnx, tokenizer.json and model_card.json (with the sha256
+of every other file, checked by model_core.runtime before loading).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from model_core import __version__
+from model_core.bands import MODEL_BANDS, S1_BANDS, S2_BANDS
+from model_core.model import INPUT_MULTIPLE, GeoMeldConfig, GeoMeldFM, build_model
+from model_core.runtime import CARD_NAME, IMAGE_ENCODER, TEXT_ENCODER, TOKENIZER, sha256_file
+from model_core.tokenizer import GLOSSARY, TextTokenizer
+
+OPSET = 17
+PARITY_TOLERANCE = 1e-4
+DEFAULT_LICENCE = "CC-BY-SA-4.0 (trained on TerraMesh, CC-BY-SA)"
+BAND_MEANING = {
+    **{band: "Sentinel-2 reflectance as a fraction (digital number / 10000, L1C TOA or L2A BOA)" for band in S2_BANDS},
+    **{band: "Sentinel-1 backscatter in dB (GRD/RTC)" for band in S1_BANDS},
+}
+
+
+def _onnx_export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str], axes: dict) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            args,
+            str(path),
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
+def _sample_image(config: GeoMeldConfig, height: int, width: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A plausible input around the normalisation statistics, with B10 and S1 absent."""
+    generator = torch.Generator().manual_seed(seed)
+    mean = torch.tensor(config.mean).view(1, -1, 1, 1)
+    std = torch.tensor(config.std).view(1, -1, 1, 1)
+    image = mean + std * torch.randn(2, config.in_channels, height, width, generator=generator)
+    band_mask = torch.ones(2, config.in_channels)
+    band_mask[1, MODEL_BANDS.index("B10")] = 0.0
+    band_mask[1, len(MODEL_BANDS) - len(S1_BANDS) :] = 0.0
+    return image, band_mask
+
+
+def check_parity(model: GeoMeldFM, tokenizer: TextTokenizer, folder: Path) -> float:
+    """Largest absolute difference between torch and ONNX Runtime outputs on a sample; raises if above 1e-4."""
+    import onnxruntime as ort
+
+    config = model.config
+    image, band_mask = _sample_image(config, 96, 160, seed=1)
+    tokens = torch.from_numpy(tokenizer.encode(["dense forest", "a river next to farmland"], config.context_length))
+    with torch.no_grad():
+        dense, pooled = model.image(image, band_mask)
+        text = model.text(tokens)
+    providers = ["CPUExecutionProvider"]
+    image_session = ort.InferenceSession(str(folder / IMAGE_ENCODER), providers=providers)
+    text_session = ort.InferenceSession(str(folder / TEXT_ENCODER), providers=providers)
+    ort_dense, ort_pooled = image_session.run(None, {"image": image.numpy(), "band_mask": band_mask.numpy()})
+    (ort_text,) = text_session.run(None, {"tokens": tokens.numpy()})
+    worst = max(
+        float(np.abs(ort_dense - dense.numpy()).max()),
+        float(np.abs(ort_pooled - pooled.numpy()).max()),
+        float(np.abs(ort_text - text.numpy()).max()),
+    )
+    if worst > PARITY_TOLERANCE:
+        raise RuntimeError(f"ONNX export differs from torch by {worst:.2e} (> {PARITY_TOLERANCE:g})")
+    return worst
+
+
+def build_card(config: GeoMeldConfig, model: GeoMeldFM, card_extra: dict | None, files: dict[str, str]) -> dict:
+    """The model card: architecture, bands, normalisation, licence, training/evaluation fields, file checksums."""
+    card = {
+        "name": "GeoMeld-FM",
+        "version": __version__,
+        "architecture": config.to_dict(),
+        "bands": list(MODEL_BANDS),
+        "band_meaning": BAND_MEANING,
+        "normalisation": {
+            "mean": list(config.mean),
+            "std": list(config.std),
+            "absent_bands": "set to the mean (0 after normalisation) and flagged by band_mask",
+        },
+        "input_multiple": INPUT_MULTIPLE,
+        "output_stride": 1,
+        "embedding_dim": config.embed_dim,
+        "logit_scale": float(model.logit_scale.detach().exp().item()),
+        "licence": DEFAULT_LICENCE,
+    }
+    card.update(card_extra or {})
+    card["files"] = files
+    return card
+
+
+def export_model(
+    model: GeoMeldFM,
+    config: GeoMeldConfig,
+    tokenizer: TextTokenizer,
+    out_dir: Path,
+    card_extra: dict | None = None,
+) -> Path:
+    """Write image_encoder.onnx, text_encoder.onnx, tokenizer.json and model_card.json to out_dir (atomic per file)."""
+    if tokenizer.vocab_size > config.vocab_size:
+        raise ValueError(f"tokenizer has {tokenizer.vocab_size} tokens but the text encoder only {config.vocab_size}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    staging = Path(tempfile.mkdtemp(prefix=".export.", dir=out_dir))
+    try:
+        image, band_mask = _sample_image(config, 64, 64, seed=0)
+        _onnx_export(
+            model.image,
+            (image, band_mask),
+            staging / IMAGE_ENCODER,
+            ["image", "band_mask"],
+            ["dense", "pooled"],
+            {
+                "image": {0: "batch", 2: "height", 3: "width"},
+                "band_mask": {0: "batch"},
+                "dense": {0: "batch", 2: "height", 3: "width"},
+                "pooled": {0: "batch"},
+            },
+        )
+        tokens = torch.from_numpy(tokenizer.encode(["forest", "a river"], config.context_length))
+        _onnx_export(
+            model.text, (tokens,), staging / TEXT_ENCODER, ["tokens"], ["text"], {"tokens": {0: "n"}, "text": {0: "n"}}
+        )
+        tokenizer.save(staging / TOKENIZER)
+        check_parity(model, tokenizer, staging)
+        files = {name: sha256_file(staging / name) for name in (IMAGE_ENCODER, TEXT_ENCODER, TOKENIZER)}
+        card = build_card(config, model, card_extra, files)
+        (staging / CARD_NAME).write_text(json.dumps(card, indent=2), encoding="utf-8")
+        # The card goes last: a folder whose files do not match its card is refused by the runtime.
+        for name in (*files, CARD_NAME):
+            os.replace(staging / name, out_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out_dir
+
+
+def export_random(out_dir: Path, config: GeoMeldConfig | None = None, seed: int = 0) -> Path:
+    """Export a randomly initialised model with a tokenizer trained on GLOSSARY (for tests before training)."""
+    torch.manual_seed(seed)
+    tokenizer = TextTokenizer.train(GLOSSARY, vocab_size=4096)
+    config = config or GeoMeldConfig()
+    model = build_model(config)
+    extra = {"training": {"status": "untrained: random weights for testing"}}
+    return export_model(model, config, tokenizer, out_dir, extra)
+
+
+def load_checkpoint(path: Path) -> tuple[GeoMeldFM, GeoMeldConfig, TextTokenizer, dict]:
+    """Model, config, tokenizer and card fields from a training checkpoint (torch.load with weights_only)."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    config = GeoMeldConfig.from_dict(checkpoint["config"])
+    model = build_model(config)
+    model.load_state_dict(checkpoint["model"])
+    tokenizer = TextTokenizer.from_str(checkpoint["tokenizer"])
+    return model, config, tokenizer, dict(checkpoint.get("card_extra") or {})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m training.export", description=__doc__.splitlines()[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", type=Path, help="training checkpoint (.pt) to export")
+    source.add_argument("--random", action="store_true", help="export a randomly initialised model (testing)")
+    parser.add_argument("--out", type=Path, required=True, help="weights folder to write, e.g. resources/model")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random model")
+    args = parser.parse_args(argv)
+    if args.random:
+        folder = export_random(args.out, seed=args.seed)
+    else:
+        model, config, tokenizer, extra = load_checkpoint(args.checkpoint)
+        folder = export_model(model, config, tokenizer, args.out, extra)
+    card = json.loads((folder / CARD_NAME).read_text(encoding="utf-8"))
+    print(f"exported GeoMeld-FM {card['architecture']['variant']} (D={card['embedding_dim']}) to {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
