@@ -1,0 +1,1 @@
+"""Training of GeoMeld-FM: datasets, captions, pretraining and export (torch; never imported by the plugin)."""
