@@ -56,3 +56,22 @@ def loaded_plugin(plugin_profile: Path, qgis_iface):
     assert qgis.utils.startPlugin(PLUGIN_NAME), "QGIS could not start the plugin"
     yield qgis.utils.plugins[PLUGIN_NAME]
     assert qgis.utils.unloadPlugin(PLUGIN_NAME)
+
+
+@pytest.fixture(scope="session")
+def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled weights folder when it holds a model card, else a randomly initialised model exported once."""
+    bundled = REPO_ROOT / "resources" / "model"
+    if (bundled / "model_card.json").exists():
+        return bundled
+    from training.export import export_random
+
+    return export_random(tmp_path_factory.mktemp("weights"))
+
+
+@pytest.fixture(scope="session")
+def geomeld_model(weights_dir: Path):
+    """GeoMeld-FM loaded with ONNX Runtime from weights_dir (shared by every test of the session)."""
+    from model_core.runtime import load_model
+
+    return load_model(weights_dir)
