@@ -1,0 +1,132 @@
+"""Free-text queries over a raster's cached embedding: calibrated heatmap, hit mask, ranked places and polygons."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import QueryInputError
+from ..feedback import Feedback, ensure_feedback
+from ..io import SentinelRaster, open_raster
+from .embedding import embed_raster
+from .prompts import text_scorer
+from .scoremap import Grid, Place, check_output_paths, score_embeddings, write_score_outputs
+
+# A pixel is a hit when the query is more probable than all background land covers together.
+DEFAULT_THRESHOLD = 0.5
+# Share of the progress bar spent embedding (nothing when the embedding is cached).
+EMBED_SHARE = 80.0
+
+
+@dataclass
+class QueryResult:
+    """Outputs of a query: the score map, optional mask/polygons, the top-k places and the threshold used."""
+
+    heatmap: Path
+    mask: Path | None
+    polygons: Path | None
+    places: list[Place]
+    threshold: float
+    hit_pixels: int
+    embedding_cached: bool
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def as_raster(raster: SentinelRaster | str | os.PathLike) -> SentinelRaster:
+    """A SentinelRaster as given, or opened from a path."""
+    return raster if isinstance(raster, SentinelRaster) else open_raster(raster)
+
+
+def check_threshold(threshold: float | None, low: float = 0.0, high: float = 1.0) -> float | None:
+    """Raise QueryInputError for a threshold outside [low, high]."""
+    if threshold is not None and not (low <= float(threshold) <= high):
+        raise QueryInputError(f"The threshold {threshold} is outside {low:g}..{high:g}.")
+    return None if threshold is None else float(threshold)
+
+
+def finish_query(
+    heat: np.ndarray,
+    grid: Grid,
+    threshold: float,
+    out_heatmap: str | os.PathLike,
+    *,
+    mask_out: str | os.PathLike | None,
+    polygons_out: str | os.PathLike | None,
+    top_k: int,
+    details: dict[str, str],
+    embedding_cached: bool,
+    keep: np.ndarray | None = None,
+) -> QueryResult:
+    """Write a score map with its mask and polygons, and describe them as a QueryResult."""
+    outputs = write_score_outputs(
+        heat,
+        grid,
+        threshold,
+        out_heatmap,
+        mask_out=mask_out,
+        polygons_out=polygons_out,
+        top_k=top_k,
+        metadata=details,
+        keep=keep,
+    )
+    return QueryResult(
+        Path(out_heatmap),
+        None if mask_out is None else Path(mask_out),
+        None if polygons_out is None else Path(polygons_out),
+        outputs.places,
+        threshold,
+        outputs.hit_pixels,
+        bool(embedding_cached),
+        details,
+    )
+
+
+def text_query(
+    raster: SentinelRaster | str | os.PathLike,
+    model,
+    text: str,
+    out_heatmap: str | os.PathLike,
+    *,
+    mask_out: str | os.PathLike | None = None,
+    polygons_out: str | os.PathLike | None = None,
+    top_k: int = 20,
+    threshold: float | None = None,
+    negatives: Sequence[str] = (),
+    feedback: Feedback | None = None,
+) -> QueryResult:
+    """Heatmap (0..1) of how well each pixel matches `text`, with hit mask, polygons and the top-k places.
+
+    The text may carry negatives ("water, not sea"); `negatives` adds more. Scores are a softmax over the query's
+    prompts and background land-cover prompts, so the default threshold 0.5 means the same for every query.
+    """
+    feedback = ensure_feedback(feedback)
+    check_output_paths(out_heatmap, mask_out, polygons_out)
+    threshold = check_threshold(threshold)
+    scorer = text_scorer(model, text, negatives)
+    raster = as_raster(raster)
+    embedding = embed_raster(raster, model, feedback=feedback.scaled(0, EMBED_SHARE))
+    heat = score_embeddings([embedding.path], scorer, feedback.scaled(EMBED_SHARE, 95))
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    details = {
+        "query": text,
+        "positives": " | ".join(scorer.positives),
+        "background": " | ".join(scorer.background),
+        "model_id": str(model.model_id),
+    }
+    result = finish_query(
+        heat,
+        Grid.of(embedding.path),
+        threshold,
+        out_heatmap,
+        mask_out=mask_out,
+        polygons_out=polygons_out,
+        top_k=top_k,
+        details=details,
+        embedding_cached=embedding.cached,
+    )
+    feedback.set_progress(100)
+    return result

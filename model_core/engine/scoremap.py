@@ -1,0 +1,317 @@
+"""Score maps over cached embeddings: streamed per-pixel scoring, hit mask, ranked places and their polygons.
+
+Shared by text queries, query by example and change detection. The embedding raster is read window by window
+(memory bounded by the tile size times the embedding width); only the 2-D score map is held whole.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+from scipy import ndimage
+
+from ..errors import QueryInputError, RasterInputError
+from ..feedback import Feedback, ensure_feedback
+from ..io import Window, iter_windows, write_geotiff
+from .embedding import open_embedding
+
+gdal.UseExceptions()
+ogr.UseExceptions()
+
+SCORE_NODATA = -1.0
+MASK_NODATA = 255
+SCORE_TILE = 512
+# Mask colours: hits red, the rest transparent.
+MASK_COLOURS = {0: (0, 0, 0, 0), 1: (230, 30, 30, 255), MASK_NODATA: (0, 0, 0, 0)}
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Size and georeference of a raster grid."""
+
+    width: int
+    height: int
+    geotransform: tuple[float, ...]
+    crs_wkt: str
+
+    @classmethod
+    def of(cls, path: str | os.PathLike) -> Grid:
+        """The grid of a raster file."""
+        dataset = gdal.Open(str(path))
+        return cls(dataset.RasterXSize, dataset.RasterYSize, tuple(dataset.GetGeoTransform()), dataset.GetProjection())
+
+    def xy(self, col: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """CRS coordinates of (fractional) pixel positions; pixel centres are at col + 0.5, row + 0.5."""
+        x0, dx, rx, y0, ry, dy = self.geotransform
+        return x0 + col * dx + row * rx, y0 + col * ry + row * dy
+
+    def pixel(self, x: float, y: float) -> tuple[int, int]:
+        """(col, row) of the pixel containing CRS point (x, y); may lie outside the grid."""
+        inverse = gdal.InvGeoTransform(list(self.geotransform))
+        col, row = gdal.ApplyGeoTransform(inverse, float(x), float(y))
+        return int(np.floor(col)), int(np.floor(row))
+
+    def row_areas_ha(self) -> np.ndarray:
+        """(height,) area of one pixel of each row in hectares (geodesic for geographic CRS)."""
+        srs = osr.SpatialReference(wkt=self.crs_wkt)
+        x0, dx, _, y0, _, dy = self.geotransform
+        if srs.IsGeographic():
+            from pyproj import CRS
+
+            geod = CRS.from_wkt(self.crs_wkt).get_geod()
+            tops = y0 + np.arange(self.height) * dy
+            areas = [
+                abs(geod.polygon_area_perimeter([x0, x0 + dx, x0 + dx, x0], [t, t, t + dy, t + dy])[0]) for t in tops
+            ]
+            return np.asarray(areas, dtype=np.float64) / 1e4
+        metres = srs.GetLinearUnits() if srs.IsProjected() else 1.0
+        return np.full(self.height, abs(dx * dy) * metres * metres / 1e4, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Place:
+    """One connected region of the hit mask: rank (1 = best), centroid in the raster CRS, scores and area."""
+
+    rank: int
+    x: float
+    y: float
+    score: float
+    mean_score: float
+    area_ha: float
+    pixels: int
+
+
+def _unit_pixels(embedding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(D, h, w) -> ((N, D) L2-normalised embeddings of the valid pixels, (h*w,) validity)."""
+    pixels = embedding.reshape(embedding.shape[0], -1).T
+    norms = np.linalg.norm(pixels, axis=1)
+    valid = np.isfinite(norms) & (norms > 0)
+    return pixels[valid] / norms[valid, None], valid
+
+
+def score_embeddings(
+    embedding_paths: Sequence[str | os.PathLike],
+    score: Callable[..., np.ndarray],
+    feedback: Feedback | None = None,
+    *,
+    channels: int = 1,
+    tile: int = SCORE_TILE,
+) -> np.ndarray:
+    """Apply score(pixels_a, pixels_b, ...) window by window to one or more embedding rasters of the same grid.
+
+    Each argument is an (N, D) array of L2-normalised embeddings of the pixels valid in every raster and the
+    score returns (N,) values, or (N, channels). The result is the (H, W) or (channels, H, W) float32 map, NaN
+    where a pixel is not valid.
+    """
+    feedback = ensure_feedback(feedback)
+    files = [open_embedding(path) for path in embedding_paths]
+    grid = Grid.of(embedding_paths[0])
+    out = np.full((channels, grid.height, grid.width), np.nan, dtype=np.float32)
+    windows = list(iter_windows(grid.width, grid.height, tile))
+    for index, window in enumerate(windows):
+        feedback.check_cancelled()
+        units = [_unit_pixels(file.read(window)) for file in files]
+        valid = np.logical_and.reduce([v for _, v in units])
+        values = np.full((window.width * window.height, channels), np.nan, dtype=np.float32)
+        if valid.any():
+            values[valid] = np.asarray(score(*[p[valid[v]] for p, v in units])).reshape(-1, channels)
+        rows, cols = window.slices()
+        out[:, rows, cols] = values.T.reshape(channels, window.height, window.width)
+        feedback.set_progress(100.0 * (index + 1) / len(windows))
+    return out[0] if channels == 1 else out
+
+
+def pixel_embeddings(embedding_path: str | os.PathLike, pixels: Sequence[tuple[int, int]]) -> np.ndarray:
+    """(N, D) L2-normalised embeddings at (col, row) pixels; QueryInputError where a pixel has no embedding."""
+    file = open_embedding(embedding_path)
+    vectors = []
+    for col, row in pixels:
+        unit, valid = _unit_pixels(file.read(Window(col, row, 1, 1)))
+        if not valid.any():
+            raise QueryInputError(f"The example at pixel ({col}, {row}) lies on nodata; pick a point with image data.")
+        vectors.append(unit[0])
+    return np.stack(vectors).astype(np.float32)
+
+
+def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
+    """Otsu's threshold of the finite values (maximises the between-class variance)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or float(finite.min()) == float(finite.max()):
+        return float(finite.max()) if finite.size else 0.0
+    counts, edges = np.histogram(finite, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight_low = np.cumsum(counts)
+    weight_high = weight_low[-1] - weight_low
+    sum_low = np.cumsum(counts * centres)
+    mean_low = sum_low / np.maximum(weight_low, 1)
+    mean_high = (sum_low[-1] - sum_low) / np.maximum(weight_high, 1)
+    between = weight_low * weight_high * (mean_low - mean_high) ** 2
+    return float(edges[int(np.argmax(between)) + 1])
+
+
+def find_places(heat: np.ndarray, mask: np.ndarray, grid: Grid) -> tuple[np.ndarray, list[Place]]:
+    """Connected regions (8-neighbour) of the mask, ranked by max then mean score; label raster value = rank."""
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        return labels.astype(np.int32), []
+    index = np.arange(1, count + 1)
+    scores = np.nan_to_num(heat, nan=0.0)
+    best = np.asarray(ndimage.maximum(scores, labels, index))
+    mean = np.asarray(ndimage.mean(scores, labels, index))
+    sizes = np.asarray(ndimage.sum(np.ones_like(labels, dtype=np.int32), labels, index)).astype(int)
+    areas = np.asarray(ndimage.sum(np.broadcast_to(grid.row_areas_ha()[:, None], labels.shape), labels, index))
+    centres = np.asarray(ndimage.center_of_mass(mask, labels, index), dtype=np.float64).reshape(-1, 2)
+    xs, ys = grid.xy(centres[:, 1] + 0.5, centres[:, 0] + 0.5)
+    order = np.lexsort((-mean, -best))
+    rank_of_label = np.zeros(count + 1, dtype=np.int32)
+    rank_of_label[order + 1] = np.arange(1, count + 1)
+    places = [
+        Place(int(rank), float(xs[i]), float(ys[i]), float(best[i]), float(mean[i]), float(areas[i]), int(sizes[i]))
+        for rank, i in enumerate(order, start=1)
+    ]
+    return rank_of_label[labels], places
+
+
+@contextmanager
+def output_set() -> Iterator[list[Path]]:
+    """Collects the outputs a job writes; if the job fails or is cancelled, the ones already written are removed."""
+    written: list[Path] = []
+    try:
+        yield written
+    except BaseException:
+        for path in written:
+            if path.exists():
+                path.unlink()
+        raise
+
+
+def check_output_paths(*paths: str | os.PathLike | None) -> None:
+    """Raise before any work when an output folder does not exist."""
+    for path in paths:
+        if path is not None and not Path(path).resolve().parent.is_dir():
+            raise RasterInputError(f"Output folder '{Path(path).parent}' does not exist.")
+
+
+def write_polygons(ranks: np.ndarray, places: Sequence[Place], grid: Grid, out_path: str | os.PathLike) -> Path:
+    """Write the ranked regions as a GeoPackage (rank, score, mean_score, area_ha, pixels), atomically."""
+    out_path = Path(out_path)
+    memory = f"/vsimem/geomeld_regions_{uuid.uuid4().hex}.tif"
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=".tmp.gpkg", dir=out_path.parent)
+    os.close(fd)
+    os.remove(tmp_name)
+    raster = band = source = layer = None
+    try:
+        raster = gdal.GetDriverByName("GTiff").Create(memory, grid.width, grid.height, 1, gdal.GDT_Int32)
+        raster.SetGeoTransform(list(grid.geotransform))
+        raster.SetProjection(grid.crs_wkt)
+        band = raster.GetRasterBand(1)
+        band.WriteArray(ranks.astype(np.int32))
+        source = ogr.GetDriverByName("GPKG").CreateDataSource(tmp_name)
+        layer = source.CreateLayer(
+            "places", srs=osr.SpatialReference(wkt=grid.crs_wkt) if grid.crs_wkt else None, geom_type=ogr.wkbPolygon
+        )
+        layer.CreateField(ogr.FieldDefn("rank", ogr.OFTInteger))
+        for name in ("score", "mean_score", "area_ha"):
+            layer.CreateField(ogr.FieldDefn(name, ogr.OFTReal))
+        layer.CreateField(ogr.FieldDefn("pixels", ogr.OFTInteger))
+        gdal.Polygonize(band, band, layer, 0, ["8CONNECTED=8"])
+        by_rank = {p.rank: p for p in places}
+        layer.StartTransaction()
+        for feature in layer:
+            place = by_rank[feature.GetField("rank")]
+            for name in ("score", "mean_score", "area_ha", "pixels"):
+                feature.SetField(name, getattr(place, name))
+            layer.SetFeature(feature)
+        layer.CommitTransaction()
+        source = layer = None
+        os.replace(tmp_name, out_path)
+    except BaseException:
+        source = layer = None
+        if os.path.exists(tmp_name):
+            os.remove(tmp_name)
+        raise
+    finally:
+        raster = band = None
+        gdal.Unlink(memory)
+    return out_path
+
+
+@dataclass
+class ScoreOutputs:
+    """What write_score_outputs produced."""
+
+    threshold: float
+    places: list[Place]
+    hit_pixels: int
+    mask: np.ndarray
+
+
+def write_score_outputs(
+    heat: np.ndarray,
+    grid: Grid,
+    threshold: float,
+    out_heatmap: str | os.PathLike,
+    *,
+    mask_out: str | os.PathLike | None = None,
+    polygons_out: str | os.PathLike | None = None,
+    top_k: int = 20,
+    metadata: dict[str, str] | None = None,
+    keep: np.ndarray | None = None,
+) -> ScoreOutputs:
+    """Write the score map (float32), optional hit mask (uint8) and polygons; return the top-k places.
+
+    Hits are valid pixels with score >= threshold (and `keep`, when given). Either every requested file is
+    written or, on error or cancel, none is.
+    """
+    valid = np.isfinite(heat)
+    mask = valid & (heat >= threshold)
+    if keep is not None:
+        mask &= keep
+    ranks, places = find_places(heat, mask, grid)
+    meta = dict(metadata or {}, threshold=f"{threshold:.6g}")
+    with output_set() as written:
+        written.append(
+            write_geotiff(
+                out_heatmap,
+                np.where(valid, heat, SCORE_NODATA).astype(np.float32),
+                grid.geotransform,
+                grid.crs_wkt,
+                nodata=SCORE_NODATA,
+                band_names=["score"],
+                metadata=meta,
+            )
+        )
+        if mask_out is not None:
+            mask_array = np.where(valid, mask.astype(np.uint8), MASK_NODATA).astype(np.uint8)
+            written.append(
+                write_geotiff(
+                    mask_out,
+                    mask_array,
+                    grid.geotransform,
+                    grid.crs_wkt,
+                    nodata=MASK_NODATA,
+                    band_names=["hit"],
+                    metadata=meta,
+                    color_table=MASK_COLOURS,
+                )
+            )
+        if polygons_out is not None:
+            written.append(write_polygons(ranks, places, grid, polygons_out))
+    return ScoreOutputs(threshold, places[: max(0, int(top_k))], int(mask.sum()), mask)
+
+
+def format_places(places: Sequence[Place]) -> str:
+    """The ranked places as a text table (rank, x, y, score, mean, area_ha)."""
+    lines = [f"{'rank':>4} {'x':>14} {'y':>14} {'score':>6} {'mean':>6} {'area_ha':>10}"]
+    lines += [
+        f"{p.rank:>4} {p.x:>14.3f} {p.y:>14.3f} {p.score:>6.3f} {p.mean_score:>6.3f} {p.area_ha:>10.3f}" for p in places
+    ]
+    return "\n".join(lines)
