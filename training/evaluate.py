@@ -1,0 +1,372 @@
+"""Evaluate GeoMeld-FM weights against baselines: `python -m training.evaluate --weights DIR [--out eval/] [--quick]`.
+
+Tasks (each on validation data, every method on the same split, fixed untuned classifier settings):
+(a) EuroSAT-MS linear probe (stratified 5-fold CV) and 5-shot accuracy; (b) BigEarthNet v2 multi-label F1
+(official train -> validation); (c) zero-shot EuroSAT from class-name prompts; (d) text-to-image Recall@1/5 on
+validation captions; (e) water IoU of the text query "water" on the Sen1Floods11 chip, against NDWI > 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.multiclass import OneVsRestClassifier
+
+from model_core.bands import MODEL_BANDS
+from model_core.io import open_raster
+from training.baselines import PooledPCA, band_statistics, logistic_regression, random_forest
+from training.data.base import GeoDataset, shared_data_dir
+from training.data.bigearthnet import BigEarthNetV2S2
+from training.data.eurosat import EuroSATMS
+
+EUROSAT_CLASS_WORDS: dict[str, str] = {
+    "AnnualCrop": "annual crop land",
+    "Forest": "forest",
+    "HerbaceousVegetation": "herbaceous vegetation",
+    "Highway": "highway",
+    "Industrial": "industrial buildings",
+    "Pasture": "pasture",
+    "PermanentCrop": "permanent crop",
+    "Residential": "residential buildings",
+    "River": "river",
+    "SeaLake": "sea or lake",
+}
+PROMPT_TEMPLATES: tuple[str, ...] = (
+    "a satellite image of {}",
+    "a sentinel-2 image of {}",
+    "an aerial view of {}",
+    "{}",
+)
+WATER_PROMPT = "water"
+BACKGROUND_PROMPTS: tuple[str, ...] = ("land", "vegetation", "farmland", "forest", "buildings", "bare soil", "road")
+FEW_SHOT = 5
+MODEL_NAME = "GeoMeld-FM"
+RANDOM_NAME = "random-init encoder"
+
+Features = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass
+class ImageSet:
+    """Images in model band order with their labels and official split."""
+
+    images: np.ndarray  # (N,15,H,W) float32
+    band_mask: np.ndarray  # (N,15)
+    valid: np.ndarray  # (N,H,W) bool
+    labels: list = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    splits: list[str] = field(default_factory=list)
+
+    def subset(self, index: Sequence[int]) -> ImageSet:
+        """The images at `index`."""
+        index = list(index)
+        return ImageSet(
+            self.images[index],
+            self.band_mask[index],
+            self.valid[index],
+            [self.labels[i] for i in index],
+            [self.ids[i] for i in index],
+            [self.splits[i] for i in index],
+        )
+
+
+@dataclass
+class Result:
+    """One row of the evaluation table."""
+
+    task: str
+    metric: str
+    method: str
+    value: float
+    n: int
+    note: str = ""
+
+
+# ---- data -------------------------------------------------------------------------------------------------------
+def image_set(dataset: GeoDataset, every: int = 1) -> ImageSet:
+    """Every `every`-th sample of a reader as one stacked ImageSet."""
+    samples = [dataset[i] for i in range(0, len(dataset), every)]
+    return ImageSet(
+        np.stack([s["image"] for s in samples]),
+        np.stack([s["band_mask"] for s in samples]),
+        np.stack([s["valid"] for s in samples]),
+        [s["labels"] for s in samples],
+        [s["meta"]["id"] for s in samples],
+        [s["meta"]["split"] for s in samples],
+    )
+
+
+def load_captions(path: Path, split: str = "val") -> dict[str, str]:
+    """First accepted caption of every sample of `split` in a captions.jsonl file (sample id -> caption)."""
+    captions = {}
+    if not path.exists():
+        return captions
+    with open(path) as handle:
+        for line in handle:
+            record = json.loads(line)
+            if record.get("split") == split and record.get("captions"):
+                captions[str(record["id"])] = record["captions"][0]
+    return captions
+
+
+# ---- encoders ---------------------------------------------------------------------------------------------------
+class Encoder:
+    """GeoMeld-FM runtime weights: pooled, dense and text embeddings in batches."""
+
+    def __init__(self, weights_dir: Path, batch: int = 32) -> None:
+        from model_core.runtime import load_model
+
+        self.model = load_model(weights_dir)
+        self.batch = batch
+
+    def pooled(self, images: np.ndarray, band_mask: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """(N,D) pooled embeddings of (N,15,H,W) images over their valid pixels."""
+        parts = [
+            self.model.embed_pooled(
+                images[i : i + self.batch], band_mask[i : i + self.batch], valid[i : i + self.batch]
+            )
+            for i in range(0, len(images), self.batch)
+        ]
+        return np.concatenate(parts).astype(np.float32)
+
+    def dense(self, image: np.ndarray, band_mask: np.ndarray) -> np.ndarray:
+        """(D,H,W) L2-normalised dense embedding of one (15,H,W) image."""
+        return np.asarray(self.model.embed_dense(image[None], band_mask[None]))[0]
+
+    def text(self, texts: Sequence[str]) -> np.ndarray:
+        """(N,D) L2-normalised text embeddings."""
+        embedded = np.asarray(self.model.embed_text(list(texts)), dtype=np.float32)
+        return embedded / np.linalg.norm(embedded, axis=1, keepdims=True).clip(1e-8)
+
+
+def random_encoder(weights_dir: Path, out_dir: Path) -> Encoder:
+    """A randomly initialised encoder of the same architecture (and normalisation) as the weights in `weights_dir`."""
+    from model_core.model import GeoMeldConfig
+    from model_core.runtime import read_card
+    from training.export import export_random
+
+    export_random(out_dir, GeoMeldConfig.from_dict(read_card(weights_dir)["architecture"]), seed=1)
+    return Encoder(out_dir)
+
+
+# ---- tasks ------------------------------------------------------------------------------------------------------
+def _stat_features(images: np.ndarray, band_mask: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    del band_mask
+    return band_statistics(images, valid)
+
+
+def _pca_features(train: ImageSet) -> Features:
+    pca = PooledPCA().fit(train.images, train.valid)
+    return lambda images, band_mask, valid: pca.transform(images, valid)
+
+
+def probe_methods(encoders: dict[str, Encoder], pca_fit: ImageSet) -> list[tuple[str, Features, Callable]]:
+    """(name, feature function, classifier factory) of every method compared in the probing tasks."""
+    methods: list[tuple[str, Features, Callable]] = [
+        (f"{name} + logistic regression", encoder.pooled, logistic_regression) for name, encoder in encoders.items()
+    ]
+    methods += [
+        ("band statistics + random forest (500 trees)", _stat_features, random_forest),
+        ("band statistics + logistic regression", _stat_features, logistic_regression),
+        ("PCA of raw bands + logistic regression", _pca_features(pca_fit), logistic_regression),
+    ]
+    return methods
+
+
+def eurosat_probe(data: ImageSet, methods: list[tuple[str, Features, Callable]], seeds: int) -> list[Result]:
+    """Stratified 5-fold CV accuracy and 5-shot-per-class accuracy (mean over seeds) of every method."""
+    labels = np.asarray([sample_labels[0] for sample_labels in data.labels])
+    results = []
+    for name, features_of, classifier in methods:
+        features = features_of(data.images, data.band_mask, data.valid)
+        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(features, labels)
+        cv = [_accuracy(classifier(0), features, labels, train, test) for train, test in folds]
+        few = [_accuracy(classifier(s), features, labels, *_few_shot_split(labels, s)) for s in range(seeds)]
+        results.append(Result("EuroSAT linear probe", "accuracy (5-fold CV)", name, float(np.mean(cv)), len(labels)))
+        results.append(
+            Result("EuroSAT 5-shot", f"accuracy (mean of {seeds} seeds)", name, float(np.mean(few)), len(labels))
+        )
+    return results
+
+
+def _accuracy(model, features: np.ndarray, labels: np.ndarray, train: np.ndarray, test: np.ndarray) -> float:
+    model.fit(features[train], labels[train])
+    return float((model.predict(features[test]) == labels[test]).mean())
+
+
+def _few_shot_split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    train = np.concatenate(
+        [rng.choice(np.flatnonzero(labels == c), FEW_SHOT, replace=False) for c in np.unique(labels)]
+    )
+    return train, np.setdiff1d(np.arange(len(labels)), train)
+
+
+def bigearthnet_f1(data: ImageSet, methods: list[tuple[str, Features, Callable]]) -> list[Result]:
+    """Micro/macro F1 of one-vs-rest classifiers trained on the official train split, scored on validation."""
+    train = np.array([s == "train" for s in data.splits])
+    classes = sorted({c for i in np.flatnonzero(train) for c in data.labels[i]})
+    targets = np.array([[c in labels for c in classes] for labels in data.labels], dtype=int)
+    usable = targets[train].min(axis=0) == 0  # a class present in every training patch cannot be learnt one-vs-rest
+    targets = targets[:, usable]
+    results = []
+    for name, features_of, classifier in methods:
+        features = features_of(data.images, data.band_mask, data.valid)
+        model = OneVsRestClassifier(classifier(0)).fit(features[train], targets[train])
+        predicted = model.predict(features[~train])
+        for average in ("micro", "macro"):
+            score = f1_score(targets[~train], predicted, average=average, zero_division=0)
+            results.append(
+                Result("BigEarthNet v2 multi-label", f"{average} F1", name, float(score), int((~train).sum()))
+            )
+    return results
+
+
+def zero_shot_eurosat(data: ImageSet, encoders: dict[str, Encoder]) -> list[Result]:
+    """Zero-shot accuracy on EuroSAT validation patches from prompt-ensembled class-name text embeddings."""
+    val = data.subset([i for i, s in enumerate(data.splits) if s == "val"])
+    classes = sorted(EUROSAT_CLASS_WORDS)
+    truth = np.array([classes.index(labels[0]) for labels in val.labels])
+    results = [Result("EuroSAT zero-shot", "accuracy", "chance (1 / classes)", 1.0 / len(classes), len(truth))]
+    for name, encoder in encoders.items():
+        prototypes = np.stack([_prompt_ensemble(encoder, EUROSAT_CLASS_WORDS[c]) for c in classes])
+        image = _normalise(encoder.pooled(val.images, val.band_mask, val.valid))
+        accuracy = float(((image @ prototypes.T).argmax(axis=1) == truth).mean())
+        results.append(Result("EuroSAT zero-shot", "accuracy", name, accuracy, len(truth)))
+    return results
+
+
+def _prompt_ensemble(encoder: Encoder, words: str) -> np.ndarray:
+    return _normalise(encoder.text([t.format(words) for t in PROMPT_TEMPLATES]).mean(axis=0, keepdims=True))[0]
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True).clip(1e-8)
+
+
+def text_to_image_recall(sets: list[ImageSet], captions: dict[str, str], encoders: dict[str, Encoder]) -> list[Result]:
+    """Recall@1/5 of retrieving each validation image from its own held-back caption among all captioned ones."""
+    subsets = [
+        data.subset(
+            [i for i, (sample, split) in enumerate(zip(data.ids, data.splits)) if split == "val" and sample in captions]
+        )
+        for data in sets
+    ]
+    n = sum(len(subset.ids) for subset in subsets)
+    if n < 2:
+        return []
+    results = [Result("text-to-image retrieval", f"Recall@{k}", "chance", min(k / n, 1.0), n) for k in (1, 5)]
+    for name, encoder in encoders.items():
+        ids = [sample for subset in subsets for sample in subset.ids]
+        text = encoder.text([captions[sample] for sample in ids])
+        image = _normalise(np.concatenate([encoder.pooled(s.images, s.band_mask, s.valid) for s in subsets if s.ids]))
+        ranks = (-(text @ image.T)).argsort(axis=1)
+        for k in (1, 5):
+            hit = float(np.mean([i in ranks[i, :k] for i in range(n)]))
+            results.append(Result("text-to-image retrieval", f"Recall@{k}", name, hit, n))
+    return results
+
+
+def water_iou(data_dir: Path, encoders: dict[str, Encoder], crop: int | None) -> list[Result]:
+    """IoU of the text query "water" (softmax against background prompts) and of NDWI > 0 on Sen1Floods11."""
+    folder = data_dir / "sen1floods11_sample"
+    raster = open_raster(folder / "S2" / "Spain_7370579_S2Hand.tif")
+    image, valid = raster.read(), raster.valid_mask()
+    label = gdal.Open(str(folder / "Labels" / "Spain_7370579_LabelHand.tif")).ReadAsArray()
+    if crop:
+        image, valid, label = image[:, :crop, :crop], valid[:crop, :crop], label[:crop, :crop]
+    scored = valid & (label >= 0)
+    water = label == 1
+    green, nir = image[MODEL_BANDS.index("B03")], image[MODEL_BANDS.index("B08")]
+    ndwi = (green - nir) / np.clip(green + nir, 1e-6, None)
+    n = int(scored.sum())
+    results = [Result("Sen1Floods11 water", "IoU", "NDWI > 0", _iou(ndwi > 0, water, scored), n)]
+    for name, encoder in encoders.items():
+        dense = encoder.dense(image, raster.band_mask)
+        bank = encoder.text([WATER_PROMPT, *BACKGROUND_PROMPTS])
+        similarity = np.einsum("dhw,kd->khw", dense, bank)
+        predicted = similarity.argmax(axis=0) == 0  # softmax over the bank: "water" wins where it is most probable
+        results.append(Result("Sen1Floods11 water", "IoU", f'{name} text "water"', _iou(predicted, water, scored), n))
+    return results
+
+
+def _iou(predicted: np.ndarray, truth: np.ndarray, scored: np.ndarray) -> float:
+    union = ((predicted | truth) & scored).sum()
+    return float(((predicted & truth) & scored).sum() / union) if union else 0.0
+
+
+# ---- report -----------------------------------------------------------------------------------------------------
+def markdown_table(results: list[Result]) -> str:
+    """The results as a Markdown table: task, metric, method, value, number of evaluated samples."""
+    lines = ["| task | metric | method | value | n |", "|---|---|---|---|---|"]
+    lines += [f"| {r.task} | {r.metric} | {r.method} | {r.value:.3f} | {r.n} |" for r in results]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(results: list[Result], out_dir: Path, header: dict) -> tuple[Path, Path]:
+    """Write eval.md and eval.json atomically into out_dir; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = {**header, "results": [r.__dict__ for r in results]}
+    title = f"# GeoMeld-FM evaluation\n\nWeights: `{header['weights']}`; quick: {header['quick']}.\n\n"
+    paths = (out_dir / "eval.md", out_dir / "eval.json")
+    for path, text in zip(paths, (title + markdown_table(results), json.dumps(payload, indent=2))):
+        temporary = path.with_suffix(path.suffix + ".tmp")
+        temporary.write_text(text)
+        os.replace(temporary, path)
+    return paths
+
+
+def evaluate(weights_dir: Path, data_dir: Path, captions_path: Path, quick: bool, log=print) -> list[Result]:
+    """Run every task for the weights and the baselines; quick uses subsets and fewer seeds."""
+    with tempfile.TemporaryDirectory() as scratch:
+        encoders = {MODEL_NAME: Encoder(weights_dir), RANDOM_NAME: random_encoder(weights_dir, Path(scratch))}
+        eurosat = image_set(EuroSATMS(data_dir / EuroSATMS.folder))
+        bigearthnet = image_set(BigEarthNetV2S2(data_dir / BigEarthNetV2S2.folder), every=3 if quick else 1)
+        bigearthnet_train = bigearthnet.subset([i for i, s in enumerate(bigearthnet.splits) if s == "train"])
+        captions = load_captions(captions_path)
+        steps = [
+            ("EuroSAT probe", lambda: eurosat_probe(eurosat, probe_methods(encoders, eurosat), 3 if quick else 10)),
+            ("BigEarthNet", lambda: bigearthnet_f1(bigearthnet, probe_methods(encoders, bigearthnet_train))),
+            ("zero-shot", lambda: zero_shot_eurosat(eurosat, encoders)),
+            ("retrieval", lambda: text_to_image_recall([eurosat, bigearthnet], captions, encoders)),
+            ("water", lambda: water_iou(data_dir, encoders, 256 if quick else None)),
+        ]
+        results: list[Result] = []
+        for label, run in steps:
+            started = time.time()
+            results += run()
+            log(f"{label}: {time.time() - started:.1f} s")
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", required=True, type=Path, help="folder of exported GeoMeld-FM weights")
+    parser.add_argument("--out", type=Path, default=Path("eval"), help="folder for eval.md and eval.json")
+    parser.add_argument("--data", type=Path, default=shared_data_dir(), help="the shared data folder")
+    parser.add_argument("--captions", type=Path, default=Path(".packed/captions.jsonl"), help="captions.jsonl")
+    parser.add_argument("--quick", action="store_true", help="subsets and fewer seeds (a few minutes on CPU)")
+    args = parser.parse_args(argv)
+    started = time.time()
+    results = evaluate(args.weights, args.data, args.captions, args.quick, log=lambda m: print(m, file=sys.stderr))
+    header = {"weights": str(args.weights), "quick": args.quick, "seconds": round(time.time() - started, 1)}
+    write_report(results, args.out, header)
+    sys.stdout.write(markdown_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The GeoMeld-FM pretraining objective: student, EMA teacher and the weighted sum of every pretext loss."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import nn
+
+from model_core.bands import S2_BANDS
+from model_core.model import GeoMeldFM, make_ema_teacher
+from training.losses import dense_text_loss, info_nce, jepa_loss, lulc_cross_entropy, masked_mean, masked_mse
+
+S2 = slice(0, len(S2_BANDS))
+S1 = slice(len(S2_BANDS), len(S2_BANDS) + 2)
+LOSS_NAMES: tuple[str, ...] = ("mae_s2", "mae_s1", "mae_dem", "mae_lulc", "jepa", "infonce", "dense_text")
+
+
+@dataclass
+class Batch:
+    """One training batch as tensors; `pixel_mask` marks MAE-masked pixels, `input_mask` the band-dropped mask."""
+
+    image: torch.Tensor  # (B,15,H,W) raw values
+    band_mask: torch.Tensor  # (B,15) bands the sample really has
+    input_mask: torch.Tensor  # (B,15) after band dropout: bands the encoder sees
+    valid: torch.Tensor  # (B,H,W) bool
+    pixel_mask: torch.Tensor  # (B,H,W) bool, True = hidden from the student
+    dem: torch.Tensor  # (B,1,H,W) metres, 0 where absent
+    has_dem: torch.Tensor  # (B,) float
+    lulc: torch.Tensor  # (B,H,W) int64, 0 = none
+    tokens: torch.Tensor  # (C,L) caption tokens of the captioned samples
+    captioned: torch.Tensor  # (C,) int64 batch index of each caption row
+
+    def to(self, device: torch.device) -> Batch:
+        """The batch on `device`."""
+        return Batch(**{k: v.to(device, non_blocking=True) for k, v in self.__dict__.items()})
+
+
+class PretrainObjective(nn.Module):
+    """forward(batch) -> dict of the unweighted losses plus 'total' (their weighted sum)."""
+
+    def __init__(self, model: GeoMeldFM, weights: dict[str, float], class_tokens: torch.Tensor, dem_std: float) -> None:
+        super().__init__()
+        self.model = model
+        self.teacher = make_ema_teacher(model.image)
+        self.weights = {name: float(weights.get(name, 0.0)) for name in LOSS_NAMES}
+        self.register_buffer("class_tokens", class_tokens, persistent=False)
+        self.dem_std = dem_std
+
+    def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """All losses of one batch; a loss whose data the batch lacks is 0."""
+        encoder = self.model.image
+        hidden = batch.pixel_mask[:, None]
+        masked_input = torch.where(hidden, encoder.mean.expand_as(batch.image), batch.image)
+        features = encoder.forward_features(masked_input, batch.input_mask)
+        recon = self.model.mae(features)
+        target = (batch.image - encoder.mean) / encoder.std
+        scored = (hidden & batch.valid[:, None]).float()
+        valid = batch.valid[:, None].float()
+        losses = {
+            "mae_s2": masked_mse(recon["s2"], target[:, S2], scored, batch.band_mask[:, S2]),
+            "mae_s1": masked_mse(recon["s1"], target[:, S1], scored, batch.band_mask[:, S1]),
+            "mae_dem": masked_mse(recon["dem"], self._dem_target(batch), valid, batch.has_dem[:, None]),
+            "mae_lulc": lulc_cross_entropy(recon["lulc"], batch.lulc, valid),
+            "jepa": self._jepa(features[3], batch),
+        }
+        dense, pooled = encoder(batch.image, batch.input_mask)
+        losses["infonce"] = self._infonce(pooled, batch)
+        losses["dense_text"] = self._dense_text(dense, batch)
+        losses["total"] = sum(self.weights[name] * losses[name] for name in LOSS_NAMES)
+        return losses
+
+    def _dem_target(self, batch: Batch) -> torch.Tensor:
+        """Relief: DEM minus its per-sample mean, divided by the training DEM relief std."""
+        weight = batch.valid[:, None].float()
+        mean = (batch.dem * weight).sum(dim=(1, 2, 3), keepdim=True) / weight.sum(dim=(1, 2, 3), keepdim=True).clamp(1)
+        return (batch.dem - mean) / self.dem_std
+
+    def _jepa(self, context: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Predict the teacher's (layer-normalised) stride-32 features of the mostly-masked cells."""
+        with torch.no_grad():
+            target = self.teacher.forward_features(batch.image, batch.band_mask)[3]
+            target = F.layer_norm(target.permute(0, 2, 3, 1), target.shape[1:2]).permute(0, 3, 1, 2)
+        hidden = F.adaptive_avg_pool2d(batch.pixel_mask[:, None].float(), target.shape[-2:]) > 0.5
+        predicted = self.model.jepa(context, hidden[:, 0])
+        return jepa_loss(predicted, target, hidden.float())
+
+    def _infonce(self, pooled: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Image-caption InfoNCE over the captioned samples (needs at least two)."""
+        if batch.tokens.shape[0] < 2:
+            return masked_mean(pooled, torch.zeros_like(pooled))
+        text = self.model.text(batch.tokens)
+        return info_nce(pooled[batch.captioned], text, self.model.logit_scale)
+
+    def _dense_text(self, dense: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Per-pixel alignment of dense embeddings with the land-cover class-name texts."""
+        labelled = (batch.lulc > 0).flatten(1).any(dim=1)
+        if not bool(labelled.any()):
+            return masked_mean(dense, torch.zeros_like(dense))
+        class_text = self.model.text(self.class_tokens)
+        return dense_text_loss(dense[labelled], class_text, batch.lulc[labelled], self.model.logit_scale)

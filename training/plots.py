@@ -1,0 +1,80 @@
+"""Loss curves of a pretraining run as a PNG: `python -m training.plots runs/NAME/log.csv [--out losses.png]`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+
+SKIPPED_COLUMNS = ("step", "seconds", "lr", "momentum", "logit_scale")
+
+
+def read_log(path: Path) -> dict[str, list[float]]:
+    """Columns of a log.csv as float lists."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        return {}
+    return {key: [float(row[key]) for row in rows] for key in rows[0]}
+
+
+def smooth(values: list[float], window: int) -> list[float]:
+    """Trailing moving average over `window` values."""
+    out, total = [], 0.0
+    for index, value in enumerate(values):
+        total += value
+        if index >= window:
+            total -= values[index - window]
+        out.append(total / min(index + 1, window))
+    return out
+
+
+def plot_losses(log_path: Path, png_path: Path) -> Path:
+    """Draw every loss column (raw and smoothed) against the step, and the learning rate, into a PNG (atomic)."""
+    columns = read_log(log_path)
+    steps = columns.get("step", [])
+    window = max(1, len(steps) // 50)
+    figure, (losses, rate) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    for name, values in columns.items():
+        if name in SKIPPED_COLUMNS:
+            continue
+        (line,) = losses.plot(steps, smooth(values, window), label=name, linewidth=2 if name == "total" else 1)
+        losses.plot(steps, values, color=line.get_color(), alpha=0.2, linewidth=0.5)
+    losses.set_yscale("symlog", linthresh=0.01)
+    losses.set_ylabel("loss (unweighted; total is weighted)")
+    losses.legend(fontsize=8, ncol=2)
+    losses.grid(alpha=0.3)
+    rate.plot(steps, columns.get("lr", []), color="black")
+    rate.set_xlabel("step")
+    rate.set_ylabel("learning rate")
+    rate.grid(alpha=0.3)
+    figure.suptitle(f"GeoMeld-FM pretraining ({len(steps)} steps)")
+    figure.tight_layout()
+    png_path = Path(png_path)
+    temporary = png_path.with_name(f".{png_path.stem}.tmp.png")
+    figure.savefig(temporary, dpi=110)
+    plt.close(figure)
+    os.replace(temporary, png_path)
+    return png_path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m training.plots", description=__doc__.splitlines()[0])
+    parser.add_argument("log", type=Path, help="log.csv of a run")
+    parser.add_argument("--out", type=Path, help="PNG to write (default: losses.png next to the log)")
+    args = parser.parse_args(argv)
+    print(plot_losses(args.log, args.out or args.log.with_name("losses.png")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
