@@ -9,7 +9,7 @@ import sys
 from ..errors import GeoMeldError
 
 # Modules of model_core.cli, each exposing register(subparsers) -> None and setting `func` on its parser.
-COMMAND_MODULES: tuple[str, ...] = ("info", "embed")
+COMMAND_MODULES: tuple[str, ...] = ("info", "embed", "query", "zeroshot", "similar", "change")
 
 
 def add_raster_options(parser: argparse.ArgumentParser) -> None:

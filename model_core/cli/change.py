@@ -1,0 +1,47 @@
+"""`change A.tif B.tif --out change.tif [--mask-out ...] [--polygons-out ...] [--text "new buildings"]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..feedback import Feedback
+from ..io import open_raster
+from ..runtime import load_model
+from . import add_raster_options
+from .query import add_hit_options, add_model_options, print_result
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `change` command."""
+    parser = subparsers.add_parser("change", help="map of change between two dates of the same place")
+    parser.add_argument("raster_a", metavar="A", help="earlier image; the outputs use its grid")
+    parser.add_argument("raster_b", metavar="B", help="later image (reprojected onto A's grid when needed)")
+    parser.add_argument("--out", required=True, help="output GeoTIFF of embedding distance (1 - cosine, 0..2)")
+    parser.add_argument("--text", help="keep only changes whose later image matches this text, e.g. 'new buildings'")
+    add_hit_options(parser, "change threshold on the distance (default: Otsu's threshold, at least 0.05)")
+    add_model_options(parser)
+    add_raster_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Map change between the two dates and print the largest changed places."""
+    from ..engine.change import change_map
+
+    raster_a = open_raster(args.raster_a, bands=args.bands, reflectance_scale=args.scale)
+    raster_b = open_raster(args.raster_b, bands=args.bands, reflectance_scale=args.scale)
+    model = load_model(args.weights, threads=args.threads)
+    result = change_map(
+        raster_a,
+        raster_b,
+        model,
+        args.out,
+        threshold=args.threshold,
+        mask_out=args.mask_out,
+        polygons_out=args.polygons_out,
+        text_filter=args.text,
+        top_k=args.top_k,
+        feedback=Feedback(log=print),
+    )
+    print_result(result)
+    return 0

@@ -1,0 +1,75 @@
+"""`query RASTER --text "flooded fields" --out heat.tif`: calibrated 0..1 heatmap, hit mask, polygons, ranked places.
+
+Also holds the options and the result printout shared by `similar` and `change`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..feedback import Feedback
+from ..io import open_raster
+from ..runtime import load_model
+from . import add_raster_options
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--weights and --threads."""
+    parser.add_argument("--weights", help="weights folder (default: $GEOMELD_WEIGHTS_DIR or the bundled weights)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for ONNX Runtime (default: all)")
+
+
+def add_hit_options(parser: argparse.ArgumentParser, threshold_help: str) -> None:
+    """--mask-out, --polygons-out, --top-k and --threshold."""
+    parser.add_argument("--mask-out", help="also write the hit mask (uint8 GeoTIFF: 1 hit, 0 other, 255 nodata)")
+    parser.add_argument("--polygons-out", help="also write the hit regions as a GeoPackage with score and area_ha")
+    parser.add_argument("--top-k", type=int, default=20, help="number of places to list (default 20)")
+    parser.add_argument("--threshold", type=float, default=None, help=threshold_help)
+
+
+def print_result(result) -> None:
+    """Print the threshold, hit count, outputs and the ranked places of a QueryResult."""
+    from ..engine.scoremap import format_places
+
+    cached = "cached embedding" if result.embedding_cached else "new embedding"
+    print(f"threshold {result.threshold:.4f}: {result.hit_pixels} pixels ({cached})")
+    for label, path in (("heatmap", result.heatmap), ("mask", result.mask), ("polygons", result.polygons)):
+        if path is not None:
+            print(f"wrote {label} {path}")
+    if result.places:
+        print(format_places(result.places))
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `query` command."""
+    parser = subparsers.add_parser("query", help="heatmap of where a raster matches a free-text description")
+    parser.add_argument("raster")
+    parser.add_argument("--text", required=True, help="what to look for, e.g. 'flooded fields' or 'water, not sea'")
+    parser.add_argument("--negative", action="append", default=[], help="a text to exclude (repeatable)")
+    parser.add_argument("--out", required=True, help="output heatmap GeoTIFF (float32, 0..1)")
+    add_hit_options(parser, "hit threshold on the 0..1 heatmap (default 0.5)")
+    add_model_options(parser)
+    add_raster_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a text query and print the ranked places."""
+    from ..engine.query import text_query
+
+    raster = open_raster(args.raster, bands=args.bands, reflectance_scale=args.scale)
+    model = load_model(args.weights, threads=args.threads)
+    result = text_query(
+        raster,
+        model,
+        args.text,
+        args.out,
+        mask_out=args.mask_out,
+        polygons_out=args.polygons_out,
+        top_k=args.top_k,
+        threshold=args.threshold,
+        negatives=args.negative,
+        feedback=Feedback(log=print),
+    )
+    print_result(result)
+    return 0

@@ -1,0 +1,60 @@
+"""`similar RASTER --point X,Y [--point ...] [--points-file pts.gpkg] --out sim.tif`: query by example."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import QueryInputError
+from ..feedback import Feedback
+from ..io import open_raster
+from ..runtime import load_model
+from . import add_raster_options
+from .query import add_hit_options, add_model_options, print_result
+
+
+def parse_point(text: str) -> tuple[float, float]:
+    """'X,Y' -> (x, y)."""
+    try:
+        x, y = (float(value) for value in text.split(","))
+    except ValueError:
+        raise QueryInputError(f"--point '{text}' is not X,Y (two numbers separated by a comma).") from None
+    return x, y
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `similar` command."""
+    parser = subparsers.add_parser("similar", help="heatmap of places that look like a few example points")
+    parser.add_argument("raster")
+    parser.add_argument("--point", action="append", default=[], help="an example X,Y (repeatable)")
+    parser.add_argument("--points-file", help="vector file whose features are examples (any CRS)")
+    parser.add_argument("--points-crs", help="CRS of --point coordinates, e.g. EPSG:4326 (default: the raster's)")
+    parser.add_argument("--out", required=True, help="output heatmap GeoTIFF (float32, 0..1)")
+    add_hit_options(parser, "hit threshold on the 0..1 heatmap (default: Otsu's threshold)")
+    add_model_options(parser)
+    add_raster_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a query by example and print the ranked places."""
+    from ..engine.similar import similar_to_points
+
+    if bool(args.point) == bool(args.points_file):
+        raise QueryInputError("Give example points with --point X,Y (repeatable) or with --points-file, not both.")
+    points = args.points_file or [parse_point(text) for text in args.point]
+    raster = open_raster(args.raster, bands=args.bands, reflectance_scale=args.scale)
+    model = load_model(args.weights, threads=args.threads)
+    result = similar_to_points(
+        raster,
+        model,
+        points,
+        args.out,
+        points_crs=args.points_crs,
+        mask_out=args.mask_out,
+        polygons_out=args.polygons_out,
+        top_k=args.top_k,
+        threshold=args.threshold,
+        feedback=Feedback(log=print),
+    )
+    print_result(result)
+    return 0

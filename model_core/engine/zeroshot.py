@@ -1,0 +1,134 @@
+"""Zero-shot classification from class names: per-pixel class maps and whole-patch labels, no training."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import QueryInputError
+from ..feedback import Feedback, ensure_feedback
+from ..io import SentinelRaster, open_raster, write_geotiff
+from .embedding import embed_raster
+from .prompts import class_scorer
+from .query import EMBED_SHARE, as_raster
+from .scoremap import Grid, check_output_paths, score_embeddings
+
+
+@dataclass
+class ZeroShotResult:
+    """Class raster (and optional probabilities) written by zeroshot_segment, with the classes in value order."""
+
+    path: Path
+    probabilities: Path | None
+    classes: list[str]
+    embedding_cached: bool
+
+
+@dataclass(frozen=True)
+class PatchPrediction:
+    """Zero-shot label of one patch file and its probability."""
+
+    path: str
+    label: str
+    score: float
+
+
+def zeroshot_segment(
+    raster: SentinelRaster | str | os.PathLike,
+    model,
+    classes: Sequence[str] | str,
+    out_path: str | os.PathLike,
+    *,
+    probabilities_out: str | os.PathLike | None = None,
+    feedback: Feedback | None = None,
+) -> ZeroShotResult:
+    """Class raster from class names alone: each pixel takes the class whose text embedding it matches best."""
+    feedback = ensure_feedback(feedback)
+    check_output_paths(out_path, probabilities_out)
+    scorer = class_scorer(model, classes)
+    raster = as_raster(raster)
+    embedding = embed_raster(raster, model, feedback=feedback.scaled(0, EMBED_SHARE))
+    probabilities = score_embeddings(
+        [embedding.path], scorer.probabilities, feedback.scaled(EMBED_SHARE, 95), channels=len(scorer.positives)
+    )
+    names = list(scorer.positives)
+    _write_class_outputs(probabilities, names, Grid.of(embedding.path), out_path, probabilities_out)
+    feedback.set_progress(100)
+    return ZeroShotResult(
+        Path(out_path),
+        None if probabilities_out is None else Path(probabilities_out),
+        names,
+        bool(embedding.cached),
+    )
+
+
+CLASS_NODATA = 255
+
+
+def _write_class_outputs(probabilities, names, grid, out_path, probabilities_out) -> None:
+    valid = np.isfinite(probabilities[0])
+    classes = np.where(valid, np.argmax(np.nan_to_num(probabilities, nan=-1.0), axis=0), CLASS_NODATA).astype(np.uint8)
+    write_geotiff(out_path, classes, grid.geotransform, grid.crs_wkt, nodata=CLASS_NODATA, category_names=names)
+    if probabilities_out is not None:
+        write_geotiff(
+            probabilities_out,
+            np.nan_to_num(probabilities, nan=-1.0),
+            grid.geotransform,
+            grid.crs_wkt,
+            nodata=-1.0,
+            band_names=names,
+        )
+
+
+def zeroshot_patches(
+    paths: Sequence[str | os.PathLike],
+    model,
+    classes: Sequence[str] | str,
+    out_csv: str | os.PathLike | None = None,
+    *,
+    bands: str | Sequence[str] | None = None,
+    reflectance_scale: float | None = None,
+    feedback: Feedback | None = None,
+) -> list[PatchPrediction]:
+    """One label per patch file from its pooled embedding; optionally written as CSV (path,label,score)."""
+    feedback = ensure_feedback(feedback)
+    if not paths:
+        raise QueryInputError("Zero-shot patch classification needs at least one patch file.")
+    check_output_paths(out_csv)
+    scorer = class_scorer(model, classes)
+    predictions = []
+    for index, path in enumerate(paths):
+        feedback.check_cancelled()
+        raster = open_raster(path, bands=bands, reflectance_scale=reflectance_scale, require_georeference=False)
+        pooled = model.embed_pooled(raster.read()[np.newaxis], raster.band_mask, raster.valid_mask()[np.newaxis])
+        probabilities = scorer.probabilities(np.asarray(pooled, dtype=np.float32))[0]
+        best = int(np.argmax(probabilities))
+        predictions.append(PatchPrediction(str(path), scorer.positives[best], float(probabilities[best])))
+        feedback.set_progress(100.0 * (index + 1) / len(paths))
+    if out_csv is not None:
+        write_predictions_csv(predictions, out_csv)
+    return predictions
+
+
+def write_predictions_csv(predictions: Sequence[PatchPrediction], out_csv: str | os.PathLike) -> Path:
+    """Write path,label,score rows atomically (temporary file, then rename)."""
+    out_csv = Path(out_csv)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out_csv.stem}.", suffix=".tmp.csv", dir=out_csv.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["path", "label", "score"])
+            for item in predictions:
+                writer.writerow([item.path, item.label, f"{item.score:.6f}"])
+        os.replace(tmp, out_csv)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return out_csv
