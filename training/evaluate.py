@@ -25,11 +25,12 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 
 from model_core.bands import MODEL_BANDS
-from model_core.io import open_raster
 from training.baselines import PooledPCA, band_statistics, logistic_regression, random_forest
 from training.data.base import GeoDataset, shared_data_dir
 from training.data.bigearthnet import BigEarthNetV2S2
 from training.data.eurosat import EuroSATMS
+from training.data.sen1floods11 import VAL_ROWS, Sen1Floods11
+from training.data.splits import row_band
 
 EUROSAT_CLASS_WORDS: dict[str, str] = {
     "AnnualCrop": "annual crop land",
@@ -279,14 +280,18 @@ def text_to_image_recall(sets: list[ImageSet], captions: dict[str, str], encoder
     return results
 
 
-def water_iou(data_dir: Path, encoders: dict[str, Encoder], crop: int | None) -> list[Result]:
-    """IoU of the text query "water" (softmax against background prompts) and of NDWI > 0 on Sen1Floods11."""
-    folder = data_dir / "sen1floods11_sample"
-    raster = open_raster(folder / "S2" / "Spain_7370579_S2Hand.tif")
-    image, valid = raster.read(), raster.valid_mask()
-    label = gdal.Open(str(folder / "Labels" / "Spain_7370579_LabelHand.tif")).ReadAsArray()
-    if crop:
-        image, valid, label = image[:, :crop, :crop], valid[:crop, :crop], label[:crop, :crop]
+def water_iou(data_dir: Path, encoders: dict[str, Encoder]) -> list[Result]:
+    """IoU of the text query "water" (softmax against background prompts) and of NDWI > 0 on the Sen1Floods11 chip.
+
+    Scored on the chip's validation rows (the pretraining pack holds only the other rows, never the water label).
+    """
+    reader = Sen1Floods11(data_dir / Sen1Floods11.folder, split="val")
+    sample = reader[0]
+    label_path = reader.root / "Labels" / f"{reader.items[0]['chip']}_LabelHand.tif"
+    label = gdal.Open(str(label_path)).ReadAsArray()
+    start, stop = row_band(label.shape[0], "val", VAL_ROWS)
+    label = label[start:stop]
+    image, valid = sample["image"], sample["valid"]
     scored = valid & (label >= 0)
     water = label == 1
     green, nir = image[MODEL_BANDS.index("B03")], image[MODEL_BANDS.index("B08")]
@@ -294,7 +299,7 @@ def water_iou(data_dir: Path, encoders: dict[str, Encoder], crop: int | None) ->
     n = int(scored.sum())
     results = [Result("Sen1Floods11 water", "IoU", "NDWI > 0", _iou(ndwi > 0, water, scored), n)]
     for name, encoder in encoders.items():
-        dense = encoder.dense(image, raster.band_mask)
+        dense = encoder.dense(image, sample["band_mask"])
         bank = encoder.text([WATER_PROMPT, *BACKGROUND_PROMPTS])
         similarity = np.einsum("dhw,kd->khw", dense, bank)
         predicted = similarity.argmax(axis=0) == 0  # softmax over the bank: "water" wins where it is most probable
@@ -341,7 +346,7 @@ def evaluate(weights_dir: Path, data_dir: Path, captions_path: Path, quick: bool
             ("BigEarthNet", lambda: bigearthnet_f1(bigearthnet, probe_methods(encoders, bigearthnet_train))),
             ("zero-shot", lambda: zero_shot_eurosat(eurosat, encoders)),
             ("retrieval", lambda: text_to_image_recall([eurosat, bigearthnet], captions, encoders)),
-            ("water", lambda: water_iou(data_dir, encoders, 256 if quick else None)),
+            ("water", lambda: water_iou(data_dir, encoders)),
         ]
         results: list[Result] = []
         for label, run in steps:

@@ -1,0 +1,436 @@
+"""Pretrain GeoMeld-FM: `python -m training.pretrain --config training/configs/cpu_small.json [--out DIR] [--resume]`.
+
+Multi-pretext MAE (S2, S1, DEM, land cover), JEPA against an EMA teacher, image-caption InfoNCE and dense
+pixel-text alignment on the packed training data; seeded, resumable (`last.pt`), logs every loss to `log.csv`,
+draws `losses.png` and exports the trained model to `<out>/model/`. Runs under `torchrun` (DDP) when WORLD_SIZE is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
+
+from model_core.bands import MODEL_BANDS
+from model_core.model import GeoMeldConfig, build_model, ema_update, random_patch_mask
+from model_core.tokenizer import GLOSSARY, TextTokenizer
+from training.data.packed import PackedDataset, collate
+from training.data.sample import LULC_CLASSES
+from training.export import export_model
+from training.losses import band_dropout, ema_momentum
+from training.objective import LOSS_NAMES, Batch, PretrainObjective
+from training.plots import plot_losses
+
+CHECKPOINT = "last.pt"
+LOG_NAME = "log.csv"
+PLOT_NAME = "losses.png"
+LOG_COLUMNS: tuple[str, ...] = ("step", "seconds", "lr", "momentum", "logit_scale", "total", *LOSS_NAMES)
+
+
+# ---- configuration and data ---------------------------------------------------------------------------------------
+def load_config(path: Path, steps: int | None = None) -> dict:
+    """The run configuration (JSON); `steps` overrides train.steps (and caps the checkpoint interval)."""
+    config = json.loads(Path(path).read_text(encoding="utf-8"))
+    if steps is not None:
+        config["train"]["steps"] = steps
+        config["train"]["warmup_steps"] = min(config["train"]["warmup_steps"], steps)
+    return config
+
+
+def load_captions(path: Path) -> dict[str, list[str]]:
+    """Accepted captions of the training split by sample id, from captions.jsonl (empty when there is none)."""
+    captions: dict[str, list[str]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if record.get("split") == "train" and record.get("captions"):
+                captions[str(record["id"])] = list(record["captions"])
+    return captions
+
+
+def fit_text(tokenizer: TextTokenizer, text: str, context_length: int) -> str:
+    """The text cut at whole words so that it fits the text encoder's context."""
+    words = text.split()
+    while len(words) > 1 and len(tokenizer.tokens(" ".join(words))) > context_length - 2:
+        words.pop()
+    return " ".join(words)
+
+
+def normalisation_stats(dataset: PackedDataset, max_samples: int) -> tuple[list[float], list[float], float]:
+    """Per-channel mean/std over valid pixels of present bands (S2 fraction, S1 dB) and the DEM relief std."""
+    total = np.zeros(len(MODEL_BANDS))
+    squares = np.zeros(len(MODEL_BANDS))
+    counts = np.zeros(len(MODEL_BANDS))
+    relief = []
+    step = max(1, len(dataset) // max_samples)
+    for index in range(0, len(dataset), step):
+        sample = dataset[index]
+        pixels = sample["image"][:, sample["valid"]].astype(np.float64)
+        present = sample["band_mask"] > 0
+        total[present] += pixels[present].sum(axis=1)
+        squares[present] += (pixels[present] ** 2).sum(axis=1)
+        counts[present] += pixels.shape[1]
+        if "dem" in sample:
+            dem = sample["dem"][0][sample["valid"]]
+            relief.append(dem - dem.mean())
+    default = GeoMeldConfig()
+    mean = np.where(counts > 0, total / np.maximum(counts, 1), default.mean)
+    std = np.where(counts > 0, np.sqrt(np.maximum(squares / np.maximum(counts, 1) - mean**2, 0)), default.std)
+    std = np.maximum(std, 1e-3)
+    dem_std = float(np.concatenate(relief).std()) if relief else 1.0
+    return [round(float(v), 6) for v in mean], [round(float(v), 6) for v in std], max(dem_std, 1.0)
+
+
+def make_batch(
+    collated: dict,
+    captions: dict[str, list[str]],
+    tokenizer: TextTokenizer,
+    context_length: int,
+    config: dict,
+    generator: torch.Generator,
+) -> Batch:
+    """A collated pack batch as tensors plus MAE mask, band dropout and one random caption per captioned sample."""
+    texts, captioned = [], []
+    for index, meta in enumerate(collated["meta"]):
+        choices = captions.get(str(meta["id"]))
+        if choices:
+            pick = int(torch.randint(len(choices), (1,), generator=generator))
+            texts.append(fit_text(tokenizer, choices[pick], context_length))
+            captioned.append(index)
+    band_mask = torch.from_numpy(collated["band_mask"])
+    batch, _, height, width = collated["image"].shape
+    mask = config["mask"]
+    tokens = tokenizer.encode(texts, context_length) if texts else np.zeros((0, context_length), np.int64)
+    return Batch(
+        image=torch.from_numpy(collated["image"]),
+        band_mask=band_mask,
+        input_mask=band_dropout(band_mask, config["band_dropout"], generator),
+        valid=torch.from_numpy(collated["valid"]),
+        pixel_mask=random_patch_mask(batch, height, width, mask["patch"], mask["ratio"], generator),
+        dem=torch.from_numpy(collated["dem"]),
+        has_dem=torch.from_numpy(collated["has_dem"].astype(np.float32)),
+        lulc=torch.from_numpy(collated["lulc"]),
+        tokens=torch.from_numpy(tokens),
+        captioned=torch.tensor(captioned, dtype=torch.int64),
+    )
+
+
+def epoch_batches(sampler: DistributedSampler, epoch: int, batch_size: int) -> list[list[int]]:
+    """The per-rank index batches of one epoch (incomplete last batch dropped)."""
+    sampler.set_epoch(epoch)
+    indices = list(sampler)
+    return [indices[i : i + batch_size] for i in range(0, len(indices) - batch_size + 1, batch_size)]
+
+
+# ---- hardware -----------------------------------------------------------------------------------------------------
+def setup_distributed() -> tuple[int, int, torch.device]:
+    """(rank, world size, device); initialises torch.distributed when launched by torchrun (WORLD_SIZE set)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if torch.cuda.is_available():
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    if world > 1:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return rank, world, device
+
+
+def hardware_name(device: torch.device) -> str:
+    """GPU name, or the CPU model with its thread count."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} x {max(1, int(os.environ.get('WORLD_SIZE', '1')))}"
+    cpu = platform.processor() or platform.machine()
+    if Path("/proc/cpuinfo").exists():
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{cpu} ({torch.get_num_threads()} threads)"
+
+
+# ---- checkpoints --------------------------------------------------------------------------------------------------
+def save_checkpoint(path: Path, state: dict) -> None:
+    """torch.save to a temporary file, then rename: an interrupted save never leaves a broken checkpoint."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, path)
+
+
+def rng_state(generator: torch.Generator) -> dict:
+    """Every random state the loop uses (torch CPU/CUDA and the mask/caption generator)."""
+    state = {"torch": torch.get_rng_state(), "generator": generator.get_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: dict, generator: torch.Generator) -> None:
+    """Inverse of rng_state."""
+    torch.set_rng_state(state["torch"])
+    generator.set_state(state["generator"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+# ---- the run ------------------------------------------------------------------------------------------------------
+class Pretraining:
+    """One pretraining run: data, model, EMA teacher, optimiser, schedule, checkpoints and CSV log."""
+
+    def __init__(self, config: dict, out_dir: Path, resume: bool = False) -> None:
+        self.config = config
+        self.out_dir = Path(out_dir)
+        self.rank, self.world, self.device = setup_distributed()
+        train = config["train"]
+        torch.manual_seed(config["seed"] + self.rank)
+        if self.device.type == "cpu":
+            torch.set_num_threads(train.get("threads", 2))
+        data = config["data"]
+        self.dataset = PackedDataset(data["packed"], "train", data["crop"], data["augment"], config["seed"])
+        self.captions = load_captions(Path(data["captions"]))
+        self.generator = torch.Generator().manual_seed(config["seed"] * 1000 + self.rank)
+        checkpoint_path = self.out_dir / CHECKPOINT
+        self.resumed = resume and checkpoint_path.exists()
+        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True) if self.resumed else None
+        if checkpoint is not None:
+            self.model_config = GeoMeldConfig.from_dict(checkpoint["config"])
+            self.tokenizer = TextTokenizer.from_str(checkpoint["tokenizer"])
+            self.dem_std = float(checkpoint["dem_std"])
+        else:
+            self._prepare_model_config()
+        model = build_model(self.model_config)
+        class_tokens = torch.from_numpy(self.tokenizer.encode(list(LULC_CLASSES[1:]), self.model_config.context_length))
+        self.objective = PretrainObjective(model, config["loss_weights"], class_tokens, self.dem_std).to(self.device)
+        if train.get("channels_last"):
+            self.objective.to(memory_format=torch.channels_last)
+        self.optimizer = torch.optim.AdamW(
+            [p for p in model.parameters() if p.requires_grad],
+            lr=train["lr"],
+            weight_decay=train["weight_decay"],
+            betas=(0.9, 0.95),
+        )
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        self.step = 0
+        if checkpoint is not None:
+            self.objective.model.load_state_dict(checkpoint["model"])
+            self.objective.teacher.load_state_dict(checkpoint["teacher"])
+            self.optimizer.load_state_dict(checkpoint["optimizer"])
+            self.scheduler.load_state_dict(checkpoint["scheduler"])
+            self.step = int(checkpoint["step"])
+            restore_rng(checkpoint["rng"], self.generator)
+        self.wall_before = float(checkpoint["wall_seconds"]) if checkpoint is not None else 0.0
+        self.network = (
+            DistributedDataParallel(self.objective, find_unused_parameters=True) if self.world > 1 else self.objective
+        )
+
+    def _prepare_model_config(self) -> None:
+        """Normalisation statistics of the training pack and a tokenizer on its captions, then the architecture."""
+        data, model = self.config["data"], self.config["model"]
+        stats_set = PackedDataset(data["packed"], "train", None, False, self.config["seed"])
+        mean, std, self.dem_std = normalisation_stats(stats_set, data.get("stats_samples", 2000))
+        texts = [text for texts in self.captions.values() for text in texts]
+        self.tokenizer = TextTokenizer.train(texts + GLOSSARY + list(LULC_CLASSES[1:]), model["vocab_size"])
+        overrides = {k: v for k, v in model.items() if k not in ("variant", "vocab_size")}
+        self.model_config = GeoMeldConfig.for_variant(
+            model["variant"], mean=tuple(mean), std=tuple(std), vocab_size=self.tokenizer.vocab_size, **overrides
+        )
+
+    def _lr_factor(self, step: int) -> float:
+        """Linear warm-up, then cosine decay to 5 % of the peak learning rate."""
+        train = self.config["train"]
+        warmup, total = max(train["warmup_steps"], 1), max(train["steps"], 1)
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min((step - warmup) / max(total - warmup, 1), 1.0)
+        return 0.05 + 0.95 * 0.5 * (1.0 + np.cos(np.pi * progress))
+
+    def batches(self) -> Iterator[Batch]:
+        """Training batches from the current step on, epoch after epoch (deterministic order, so resumable)."""
+        train = self.config["train"]
+        sampler = DistributedSampler(
+            self.dataset, num_replicas=self.world, rank=self.rank, shuffle=True, seed=self.config["seed"]
+        )
+        per_epoch = len(self.dataset) // self.world // train["batch_size"]
+        if per_epoch == 0:
+            raise ValueError(f"the training pack has {len(self.dataset)} samples, fewer than one batch")
+        epoch, offset = divmod(self.step, per_epoch)
+        while True:
+            self.dataset.set_epoch(epoch)
+            loader = DataLoader(
+                self.dataset,
+                batch_sampler=epoch_batches(sampler, epoch, train["batch_size"])[offset:],
+                collate_fn=collate,
+                num_workers=self.config["data"].get("workers", 0),
+                pin_memory=self.device.type == "cuda",
+            )
+            for collated in loader:
+                yield make_batch(
+                    collated,
+                    self.captions,
+                    self.tokenizer,
+                    self.model_config.context_length,
+                    self.config,
+                    self.generator,
+                ).to(self.device)
+            epoch, offset = epoch + 1, 0
+
+    def train_step(self, batch: Batch) -> dict[str, float]:
+        """One optimiser step and EMA update; returns every loss as a float."""
+        train = self.config["train"]
+        autocast = (
+            torch.autocast("cuda", dtype=torch.bfloat16)
+            if train.get("bf16") and self.device.type == "cuda"
+            else nullcontext()
+        )
+        if train.get("channels_last"):
+            batch.image = batch.image.contiguous(memory_format=torch.channels_last)
+        self.objective.model.train()
+        with autocast:
+            losses = self.network(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        torch.nn.utils.clip_grad_norm_(self.objective.model.parameters(), train["grad_clip"])
+        self.optimizer.step()
+        self.scheduler.step()
+        ema = self.config["ema"]
+        momentum = ema_momentum(self.step, train["steps"], ema["start"], ema["end"])
+        ema_update(self.objective.teacher, self.objective.model.image, momentum)
+        with torch.no_grad():
+            self.objective.model.logit_scale.clamp_(0.0, float(np.log(100.0)))
+        self.step += 1
+        values = {name: float(value.detach()) for name, value in losses.items()}
+        values.update(
+            step=self.step,
+            lr=self.scheduler.get_last_lr()[0],
+            momentum=momentum,
+            logit_scale=float(self.objective.model.logit_scale.detach().exp()),
+        )
+        return values
+
+    def checkpoint(self, wall_seconds: float) -> None:
+        """Write last.pt (rank 0 only)."""
+        if self.rank != 0:
+            return
+        state = {
+            "config": self.model_config.to_dict(),
+            "model": self.objective.model.state_dict(),
+            "tokenizer": self.tokenizer.to_str(),
+            "card_extra": self.card_extra(wall_seconds),
+            "teacher": self.objective.teacher.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "step": self.step,
+            "rng": rng_state(self.generator),
+            "dem_std": self.dem_std,
+            "wall_seconds": wall_seconds,
+            "run_config": json.dumps(self.config),
+        }
+        save_checkpoint(self.out_dir / CHECKPOINT, state)
+
+    def _open_log(self):
+        """log.csv opened for appending; on resume, rows after the checkpoint's step are dropped."""
+        path = self.out_dir / LOG_NAME
+        rows = []
+        if self.resumed and path.exists():
+            with open(path, newline="") as handle:
+                rows = [row for row in csv.DictReader(handle) if int(row["step"]) <= self.step]
+        handle = open(path, "w", newline="")  # noqa: SIM115 - closed by run()
+        writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        return handle, writer
+
+    def run(self, command: str) -> Path:
+        """Train to the configured number of steps, checkpointing; export the model; returns the model folder."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.command = command
+        train = self.config["train"]
+        started = time.time()
+        handle, writer = self._open_log() if self.rank == 0 else (None, None)
+        try:
+            batches = self.batches()
+            while self.step < train["steps"]:
+                values = self.train_step(next(batches))
+                values["seconds"] = round(self.wall_before + time.time() - started, 2)
+                if writer is not None:
+                    writer.writerow(values)
+                    handle.flush()
+                if self.step % train["checkpoint_every"] == 0 or self.step == train["steps"]:
+                    self.checkpoint(self.wall_before + time.time() - started)
+        finally:
+            if handle is not None:
+                handle.close()
+        wall = self.wall_before + time.time() - started
+        if self.rank != 0:
+            return self.out_dir / "model"
+        plot_losses(self.out_dir / LOG_NAME, self.out_dir / PLOT_NAME)
+        return export_model(
+            self.objective.model,
+            self.model_config,
+            self.tokenizer,
+            self.out_dir / "model",
+            self.card_extra(wall),
+        )
+
+    def card_extra(self, wall_seconds: float) -> dict:
+        """Training facts for the model card: command, hardware, wall time, steps, data summary."""
+        datasets = {row["dataset"]: row["samples"] for row in self.dataset.summary()}
+        return {
+            "training": {
+                "command": self.command,
+                "hardware": hardware_name(self.device),
+                "wall_time_seconds": round(wall_seconds, 1),
+                "steps": self.step,
+                "batch_size": self.config["train"]["batch_size"] * self.world,
+                "crop": self.config["data"]["crop"],
+                "loss_weights": self.config["loss_weights"],
+                "data": {
+                    "train_samples": len(self.dataset),
+                    "datasets": datasets,
+                    "captioned_samples": len(self.captions),
+                },
+                "config": self.config.get("name", ""),
+            }
+        }
+
+
+def pretrain(config: dict, out_dir: Path, resume: bool = False, command: str = "") -> Path:
+    """Run (or resume) pretraining into out_dir; returns the exported model folder."""
+    return Pretraining(config, out_dir, resume).run(command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m training.pretrain", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True, help="run configuration (training/configs/*.json)")
+    parser.add_argument("--out", type=Path, help="run folder (default runs/<config name>)")
+    parser.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
+    parser.add_argument("--steps", type=int, help="override the number of training steps")
+    args = parser.parse_args(argv)
+    config = load_config(args.config, args.steps)
+    out_dir = args.out or Path("runs") / config.get("name", args.config.stem)
+    command = shlex.join(["python", "-m", "training.pretrain", *(sys.argv[1:] if argv is None else argv)])
+    folder = pretrain(config, out_dir, args.resume, command)
+    print(f"exported the trained model to {folder}")
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
