@@ -1,0 +1,183 @@
+"""ONNX Runtime inference: parity with torch on real patches, any input size, checksum refusal, text queries."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from model_core.errors import ModelWeightsError, QueryInputError
+from model_core.io import Window, open_raster
+from model_core.model import GeoMeldConfig, build_model
+from model_core.runtime import get_model, load_model, pad_to_multiple, sha256_file
+from model_core.tokenizer import GLOSSARY, TextTokenizer
+from training.export import export_model
+
+from .conftest import shared
+
+PATCHES = {
+    "eurosat": ("eurosat_ms/River/River_1237.tif", "eurosat", None),
+    "bigearthnet_v2": ("bigearthnet_v2_s2/patches/S2A_MSIL2A_20170613T101031_N9999_R022_T33UUP_37_89.tif", None, None),
+    "terramesh_crop": ("terramesh_examples/S2L1C/282D_485L_3_3.tif", None, Window(40, 24, 160, 96)),
+}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory):
+    """A seeded torch model and the same model exported and loaded with ONNX Runtime."""
+    torch.manual_seed(7)
+    config = GeoMeldConfig()
+    model = build_model(config).eval()
+    tokenizer = TextTokenizer.train(GLOSSARY, vocab_size=1024)
+    folder = export_model(model, config, tokenizer, tmp_path_factory.mktemp("exported"), {"training": {"test": True}})
+    return model, load_model(folder, threads=2)
+
+
+def _read(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    relative, bands, window = PATCHES[name]
+    raster = open_raster(shared(relative), bands=bands)
+    return raster.read(window), raster.band_mask, raster.valid_mask(window)
+
+
+def _torch_dense(model, image: np.ndarray, band_mask: np.ndarray) -> np.ndarray:
+    height, width = image.shape[-2:]
+    padded = pad_to_multiple(image[None], 32)
+    with torch.no_grad():
+        dense, _ = model.image(torch.from_numpy(np.ascontiguousarray(padded)), torch.from_numpy(band_mask)[None])
+    return dense.numpy()[:, :, :height, :width]
+
+
+@pytest.mark.parametrize("name", sorted(PATCHES))
+def test_onnx_matches_torch_on_real_patches(exported, name):
+    model, runtime = exported
+    image, band_mask, _ = _read(name)
+    ort_dense = runtime.embed_dense(image, band_mask)
+    assert ort_dense.shape == (1, 64, *image.shape[-2:])
+    assert ort_dense.dtype == np.float32
+    assert np.abs(ort_dense - _torch_dense(model, image, band_mask)).max() <= 1e-4
+    assert np.allclose(np.linalg.norm(ort_dense, axis=1), 1.0, atol=1e-4)
+
+
+def test_pooled_matches_the_torch_pooled_output_when_all_pixels_are_valid(exported):
+    model, runtime = exported
+    image, band_mask, valid = _read("eurosat")  # 64 x 64: no padding
+    assert valid.all()
+    with torch.no_grad():
+        _, pooled = model.image(torch.from_numpy(image)[None], torch.from_numpy(band_mask)[None])
+    assert np.abs(runtime.embed_pooled(image, band_mask) - pooled.numpy()).max() <= 1e-4
+    assert np.abs(runtime.embed_pooled(image, band_mask, valid) - pooled.numpy()).max() <= 1e-4
+
+
+def test_pooled_uses_only_valid_pixels(geomeld_model):
+    image, band_mask, _ = _read("bigearthnet_v2")
+    valid = np.zeros(image.shape[-2:], dtype=bool)
+    valid[:40, :50] = True
+    dense = geomeld_model.embed_dense(image, band_mask)[0]
+    expected = dense[:, valid].mean(axis=1)
+    expected /= np.linalg.norm(expected)
+    pooled = geomeld_model.embed_pooled(image, band_mask, valid)
+    assert pooled.shape == (1, geomeld_model.embedding_dim)
+    assert np.abs(pooled[0] - expected).max() <= 1e-5
+    assert np.abs(pooled - geomeld_model.embed_pooled(image, band_mask)).max() > 1e-4
+
+
+@pytest.mark.parametrize("size", [(64, 64), (96, 160), (37, 50)])
+def test_dynamic_batch_and_size(geomeld_model, size):
+    raster = open_raster(shared(PATCHES["terramesh_crop"][0]))  # the whole 224 x 224 chip
+    image, band_mask = raster.read(), raster.band_mask
+    height, width = size
+    batch = np.stack([image[:, :height, :width], image[:, -height:, -width:]])
+    dense = geomeld_model.embed_dense(batch, band_mask)
+    assert dense.shape == (2, geomeld_model.embedding_dim, height, width)
+    assert np.isfinite(dense).all()
+    assert np.abs(dense[0] - dense[1]).max() > 1e-3
+    single = geomeld_model.embed_dense(batch[1], band_mask)
+    assert np.abs(single[0] - dense[1]).max() <= 1e-4
+
+
+def _copy(weights_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "weights"
+    shutil.copytree(weights_dir, target)
+    return target
+
+
+def test_changed_byte_is_refused_naming_the_file(weights_dir, tmp_path):
+    folder = _copy(weights_dir, tmp_path)
+    path = folder / "image_encoder.onnx"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelWeightsError, match=r"'image_encoder\.onnx' does not match the checksum"):
+        load_model(folder)
+
+
+def test_truncated_file_is_refused_naming_the_file(weights_dir, tmp_path):
+    folder = _copy(weights_dir, tmp_path)
+    path = folder / "text_encoder.onnx"
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ModelWeightsError, match=r"'text_encoder\.onnx' .*incomplete"):
+        load_model(folder)
+
+
+def test_missing_card_file_or_folder_is_refused(weights_dir, tmp_path):
+    folder = _copy(weights_dir, tmp_path)
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(ModelWeightsError, match=r"'tokenizer\.json' is missing"):
+        load_model(folder)
+    (folder / "model_card.json").unlink()
+    with pytest.raises(ModelWeightsError, match="model_card.json"):
+        load_model(folder)
+    with pytest.raises(ModelWeightsError, match="does not exist"):
+        load_model(tmp_path / "nowhere")
+
+
+def test_unloadable_onnx_with_matching_checksum_is_refused(weights_dir, tmp_path):
+    folder = _copy(weights_dir, tmp_path)
+    (folder / "image_encoder.onnx").write_bytes(b"not an onnx graph")
+    card_path = folder / "model_card.json"
+    card = json.loads(card_path.read_text())
+    card["files"]["image_encoder.onnx"] = sha256_file(folder / "image_encoder.onnx")
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelWeightsError, match="ONNX Runtime cannot load 'image_encoder.onnx'"):
+        load_model(folder)
+
+
+def test_card_and_identity(geomeld_model, weights_dir):
+    card = geomeld_model.card
+    assert card["name"] == "GeoMeld-FM"
+    assert card["bands"][:4] == ["B01", "B02", "B03", "B04"] and card["bands"][-2:] == ["VV", "VH"]
+    assert card["input_multiple"] == geomeld_model.input_multiple == 32
+    assert geomeld_model.model_id == sha256_file(Path(weights_dir) / "image_encoder.onnx")
+    assert geomeld_model.logit_scale > 1.0
+    assert get_model(weights_dir, threads=1) is get_model(str(weights_dir) + "/", threads=1)
+
+
+def test_text_embeddings_are_unit_vectors_and_distinguish_queries(geomeld_model):
+    texts = ["a river", "dense forest", "A RIVER"]
+    embeddings = geomeld_model.embed_text(texts)
+    assert embeddings.shape == (3, geomeld_model.embedding_dim)
+    assert np.allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
+    assert np.abs(embeddings[0] - embeddings[2]).max() <= 1e-5  # lower-case normalisation
+    assert np.abs(embeddings[0] - embeddings[1]).max() > 1e-3
+
+
+@pytest.mark.parametrize("text", ["", "   ", "forest " * 40])
+def test_empty_or_too_long_text_is_refused(geomeld_model, text):
+    with pytest.raises(QueryInputError):
+        geomeld_model.embed_text(["a river", text])
+
+
+def test_tokenizer_round_trip_and_layout(geomeld_model, tmp_path):
+    tokenizer = geomeld_model.tokenizer
+    path = tokenizer.save(tmp_path / "tokenizer.json")
+    again = TextTokenizer.load(path)
+    tokens = again.encode(["Salt marshes near the coast"], 32)
+    assert np.array_equal(tokens, tokenizer.encode(["salt marshes near the coast"], 32))
+    length = int((tokens[0] != 0).sum())
+    assert tokens[0, 0] == again.start_id and tokens[0, length - 1] == again.end_id
+    assert not tokens[0, length:].any()
+    assert again.vocab_size == tokenizer.vocab_size
