@@ -1,0 +1,4 @@
+"""The engine: embedding rasters (cached, PCA preview), probes, clusters, class maps, polygons and areas.
+
+Everything here works on paths, numbers and `Feedback`; nothing imports qgis or torch.
+"""

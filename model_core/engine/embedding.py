@@ -1,0 +1,301 @@
+"""Per-pixel embedding rasters: tiled, seam-free model runs over a Sentinel raster, written as a GeoTIFF.
+
+An embedding raster has one band per embedding dimension on the input grid (or a grid `stride` times coarser).
+`int8` encoding stores round(value * 127) + 128 as bytes (0 = nodata) with the band scale 1/127 and offset -128/127,
+so GDAL and QGIS decode it; `float32` stores the values as they are (nodata NaN). GDAL 3.6 has no Float16.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from osgeo import gdal
+
+from ..errors import RasterInputError
+from ..feedback import Feedback, ensure_feedback
+from ..io import SentinelRaster, Window, atomic_geotiff, iter_windows
+from .cache import EmbeddingCache, embedding_key
+from .grid import aligned_tiles
+
+gdal.UseExceptions()
+
+ENCODINGS: tuple[str, ...] = ("int8", "float32")
+INT8_SCALE = 1.0 / 127.0
+INT8_OFFSET = -128.0 / 127.0
+MARKER = "GEOMELD_EMBEDDING"
+
+
+@dataclass(frozen=True)
+class EmbeddingResult:
+    """Where an embedding raster is, whether it came from the cache, and its grid."""
+
+    path: Path
+    cached: bool
+    seconds: float
+    width: int
+    height: int
+    dim: int
+    stride: int
+    model_id: str
+
+
+class EmbeddingFile:
+    """An embedding raster opened for reading: metadata, decoded windows and the valid-pixel mask."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        try:
+            self._dataset = gdal.Open(str(self.path))
+        except RuntimeError as exc:
+            raise RasterInputError(f"'{self.path}' is not a raster GDAL can read ({exc}).") from None
+        metadata = self._dataset.GetMetadata() or {}
+        if metadata.get(MARKER) != "1":
+            raise RasterInputError(f"'{self.path}' is not a GeoMeld embedding raster.")
+        self.metadata: dict[str, str] = metadata
+        self.width: int = self._dataset.RasterXSize
+        self.height: int = self._dataset.RasterYSize
+        self.dim: int = self._dataset.RasterCount
+        self.geotransform: tuple[float, ...] = tuple(self._dataset.GetGeoTransform())
+        self.crs_wkt: str = self._dataset.GetProjection()
+        self.model_id: str = metadata.get("MODEL_ID", "")
+        self.stride: int = int(metadata.get("STRIDE", "1"))
+        self.encoding: str = metadata.get("ENCODING", "float32")
+        self.band_names: tuple[str, ...] = tuple(filter(None, metadata.get("BANDS", "").split(",")))
+
+    def full_window(self) -> Window:
+        """The window covering the whole embedding raster."""
+        return Window(0, 0, self.width, self.height)
+
+    def windows(self, tile: int = 512) -> Iterator[Window]:
+        """Non-overlapping windows covering the raster."""
+        return iter_windows(self.width, self.height, tile, 0)
+
+    def _raw(self, window: Window) -> np.ndarray:
+        return self._dataset.ReadAsArray(window.col, window.row, window.width, window.height).reshape(
+            self.dim, window.height, window.width
+        )
+
+    def read(self, window: Window | None = None) -> np.ndarray:
+        """Decoded embeddings (D, h, w) float32; nodata pixels are all-zero vectors."""
+        window = window or self.full_window()
+        raw = self._raw(window)
+        if self.encoding == "int8":
+            valid = raw[0] != 0
+            values = raw.astype(np.float32) * np.float32(INT8_SCALE) + np.float32(INT8_OFFSET)
+        else:
+            valid = np.isfinite(raw[0])
+            values = raw.astype(np.float32, copy=False)
+        values[:, ~valid] = 0.0
+        return values
+
+    def read_with_mask(self, window: Window | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Decoded embeddings (D, h, w) and the bool (h, w) mask of valid pixels."""
+        values = self.read(window)
+        return values, np.any(values != 0, axis=0)
+
+    def valid_mask(self, window: Window | None = None) -> np.ndarray:
+        """Bool (h, w): True where the embedding holds data."""
+        window = window or self.full_window()
+        first = self._dataset.GetRasterBand(1).ReadAsArray(window.col, window.row, window.width, window.height)
+        return first != 0 if self.encoding == "int8" else np.isfinite(first)
+
+    def sample(self, count: int) -> np.ndarray:
+        """About `count` valid embeddings (N, D) on a regular grid over the raster (one decimated read)."""
+        factor = max(1.0, (self.width * self.height / max(count, 1)) ** 0.5)
+        xsize, ysize = max(1, int(self.width / factor)), max(1, int(self.height / factor))
+        raw = self._dataset.ReadAsArray(buf_xsize=xsize, buf_ysize=ysize, resample_alg=gdal.GRIORA_NearestNeighbour)
+        raw = raw.reshape(self.dim, -1)
+        if self.encoding == "int8":
+            valid = raw[0] != 0
+            values = raw[:, valid].astype(np.float32) * np.float32(INT8_SCALE) + np.float32(INT8_OFFSET)
+        else:
+            valid = np.isfinite(raw[0])
+            values = raw[:, valid].astype(np.float32)
+        return np.ascontiguousarray(values.T)
+
+    def pixel_to_map(self, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Map coordinates of pixel centres."""
+        x0, dx, rx, y0, ry, dy = self.geotransform
+        c, r = np.asarray(cols, dtype=np.float64) + 0.5, np.asarray(rows, dtype=np.float64) + 0.5
+        return x0 + c * dx + r * rx, y0 + c * ry + r * dy
+
+
+def open_embedding(path: str | os.PathLike) -> EmbeddingFile:
+    """Open an embedding raster written by `embed_raster` (metadata: model_id, stride, grid, encoding)."""
+    return EmbeddingFile(path)
+
+
+def read_embedding(path: str | os.PathLike, window: Window | None = None) -> np.ndarray:
+    """Decoded embeddings (D, h, w) float32 of a window (default: everything); nodata pixels are zero vectors."""
+    return EmbeddingFile(path).read(window)
+
+
+def _pool(values: np.ndarray, valid: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the valid embeddings in each stride x stride block, re-normalised to unit length."""
+    if stride == 1:
+        return values, valid
+    dim, height, width = values.shape
+    out_h, out_w = -(-height // stride), -(-width // stride)
+    padded = np.zeros((dim, out_h * stride, out_w * stride), dtype=np.float32)
+    padded[:, :height, :width] = values * valid
+    counts = np.zeros((out_h * stride, out_w * stride), dtype=np.float32)
+    counts[:height, :width] = valid
+    sums = padded.reshape(dim, out_h, stride, out_w, stride).sum(axis=(2, 4))
+    count = counts.reshape(out_h, stride, out_w, stride).sum(axis=(1, 3))
+    norms = np.linalg.norm(sums, axis=0)
+    pooled = sums / np.maximum(norms, 1e-12)
+    return pooled.astype(np.float32), count > 0
+
+
+def _encode(values: np.ndarray, valid: np.ndarray, encoding: str) -> np.ndarray:
+    if encoding == "int8":
+        coded = (np.clip(np.rint(values * 127.0), -127, 127) + 128).astype(np.uint8)
+        coded[:, ~valid] = 0
+        return coded
+    coded = values.astype(np.float32, copy=True)
+    coded[:, ~valid] = np.nan
+    return coded
+
+
+def _check_extent(raster: SentinelRaster, extent: Window) -> None:
+    if (
+        extent.width < 1
+        or extent.height < 1
+        or extent.col < 0
+        or extent.row < 0
+        or extent.col + extent.width > raster.width
+        or extent.row + extent.height > raster.height
+    ):
+        raise RasterInputError(
+            f"The extent {extent.col},{extent.row} {extent.width}x{extent.height} px is not inside "
+            f"'{raster.path}' ({raster.width}x{raster.height} px)."
+        )
+
+
+def _write_embedding(
+    raster: SentinelRaster,
+    model: Any,
+    path: Path,
+    extent: Window,
+    stride: int,
+    tile: int,
+    overlap: int,
+    encoding: str,
+    feedback: Feedback,
+) -> tuple[int, int]:
+    """Embed `extent` tile by tile and write the embedding raster atomically; returns the output size."""
+    out_w, out_h = -(-extent.width // stride), -(-extent.height // stride)
+    x0, dx, rx, y0, ry, dy = raster.window_geotransform(extent)
+    geotransform = (x0, dx * stride, rx * stride, y0, ry * stride, dy * stride)
+    tiles = aligned_tiles(extent.width, extent.height, tile, overlap, int(model.input_multiple), stride)
+    dtype, nodata = (np.uint8, 0) if encoding == "int8" else (np.float32, float("nan"))
+    dim = int(model.embedding_dim)
+    with atomic_geotiff(path, out_w, out_h, dim, dtype, geotransform, raster.crs_wkt, nodata) as dataset:
+        dataset.SetMetadata(
+            {
+                MARKER: "1",
+                "MODEL_ID": str(model.model_id),
+                "STRIDE": str(stride),
+                "ENCODING": encoding,
+                "SOURCE": raster.path,
+                "EXTENT": f"{extent.col},{extent.row},{extent.width},{extent.height}",
+                "BANDS": ",".join(raster.band_names),
+            }
+        )
+        for index in range(1, dim + 1):
+            band = dataset.GetRasterBand(index)
+            band.SetDescription(f"emb_{index - 1:03d}")
+            if encoding == "int8":
+                band.SetScale(INT8_SCALE)
+                band.SetOffset(INT8_OFFSET)
+        for number, item in enumerate(tiles):
+            feedback.check_cancelled()
+            read = Window(extent.col + item.read.col, extent.row + item.read.row, item.read.width, item.read.height)
+            image = raster.read(read)
+            valid = raster.valid_mask(read)
+            dense = np.asarray(model.embed_dense(image[np.newaxis], raster.band_mask))[0]
+            keep_r = slice(item.keep.row - item.read.row, item.keep.row - item.read.row + item.keep.height)
+            keep_c = slice(item.keep.col - item.read.col, item.keep.col - item.read.col + item.keep.width)
+            values, mask = _pool(dense[:, keep_r, keep_c], valid[keep_r, keep_c], stride)
+            dataset.WriteArray(_encode(values, mask, encoding), item.keep.col // stride, item.keep.row // stride)
+            feedback.set_progress(100.0 * (number + 1) / len(tiles))
+    return out_w, out_h
+
+
+def _copy_atomic(source: Path, target: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp.tif", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def embed_raster(
+    raster: SentinelRaster,
+    model: Any,
+    out_path: str | os.PathLike | None = None,
+    *,
+    extent: Window | None = None,
+    stride: int = 1,
+    tile: int = 512,
+    overlap: int = 32,
+    encoding: str = "int8",
+    cache: EmbeddingCache | None = None,
+    feedback: Feedback | None = None,
+) -> EmbeddingResult:
+    """Compute (or fetch from the cache) the per-pixel embedding raster of `raster` with a GeoMeldModel.
+
+    Tiles of `tile` px overlap by `overlap` px and each keeps only its centre, so tiles leave no seams; memory is
+    bounded by the tile size. With `out_path` None the result lives in the cache (the default cache when `cache`
+    is None); with `out_path` and no `cache`, nothing is cached. A cancel leaves no file.
+    """
+    feedback = ensure_feedback(feedback)
+    started = time.perf_counter()
+    extent = extent or raster.full_window()
+    _check_extent(raster, extent)
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
+    if not 1 <= stride <= 16:
+        raise ValueError(f"stride must be between 1 and 16, not {stride}")
+    if out_path is None and cache is None:
+        cache = EmbeddingCache()
+    target = Path(out_path) if out_path is not None else None
+    key = None
+    if cache is not None:
+        key = embedding_key(raster, extent, stride, encoding, str(model.model_id), tile, overlap)
+        hit = cache.get(key)
+        if hit is not None:
+            if target is not None:
+                _copy_atomic(hit, target)
+            info = EmbeddingFile(target or hit)
+            return EmbeddingResult(
+                info.path, True, time.perf_counter() - started, info.width, info.height, info.dim, stride, info.model_id
+            )
+        target = target or cache.path_for(key)
+    if target is None:
+        raise ValueError("embed_raster needs an output path or a cache")
+    out_w, out_h = _write_embedding(raster, model, target, extent, stride, tile, overlap, encoding, feedback)
+    if cache is not None and key is not None:
+        cache.put(key, target, {"source": raster.path, "stride": stride, "encoding": encoding})
+    return EmbeddingResult(
+        target,
+        False,
+        time.perf_counter() - started,
+        out_w,
+        out_h,
+        int(model.embedding_dim),
+        stride,
+        str(model.model_id),
+    )
