@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import platform
 import shlex
@@ -257,7 +258,7 @@ class Pretraining:
         if step < warmup:
             return (step + 1) / warmup
         progress = min((step - warmup) / max(total - warmup, 1), 1.0)
-        return 0.05 + 0.95 * 0.5 * (1.0 + np.cos(np.pi * progress))
+        return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * progress))
 
     def batches(self) -> Iterator[Batch]:
         """Training batches from the current step on, epoch after epoch (deterministic order, so resumable)."""
@@ -311,7 +312,7 @@ class Pretraining:
         momentum = ema_momentum(self.step, train["steps"], ema["start"], ema["end"])
         ema_update(self.objective.teacher, self.objective.model.image, momentum)
         with torch.no_grad():
-            self.objective.model.logit_scale.clamp_(0.0, float(np.log(100.0)))
+            self.objective.model.logit_scale.clamp_(0.0, math.log(100.0))
         self.step += 1
         values = {name: float(value.detach()) for name, value in losses.items()}
         values.update(

@@ -1,0 +1,100 @@
+"""Pretraining on a small real pack (TerraMesh: S2 + S1 + DEM + land cover): losses, steps, checkpoint/resume, log."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from training.data.pack import SourcePlan, pack
+from training.data.packed import PackedDataset
+from training.data.sample import LULC_CLASSES
+from training.data.terramesh import TerraMesh
+from training.losses import band_dropout, ema_momentum, info_nce
+from training.objective import LOSS_NAMES
+from training.pretrain import CHECKPOINT, LOG_NAME, PLOT_NAME, Pretraining, load_config, pretrain
+
+from .conftest import REPO_ROOT, shared
+
+
+def land_cover_caption(lulc: np.ndarray) -> str:
+    """A caption naming the two most frequent land-cover classes of a sample (real labels, no invented text)."""
+    counts = np.bincount(lulc[lulc > 0].ravel(), minlength=len(LULC_CLASSES))
+    first, second = np.argsort(counts)[::-1][:2]
+    if counts[second] == 0:
+        return f"a satellite image of {LULC_CLASSES[first]}"
+    return f"a satellite image of {LULC_CLASSES[first]} and {LULC_CLASSES[second]}"
+
+
+@pytest.fixture(scope="module")
+def tiny_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 64 px pack of the TerraMesh chips and a captions.jsonl built from their land-cover labels."""
+    shared("terramesh_examples")
+    folder = tmp_path_factory.mktemp("pack")
+    pack(folder, 64, 0, plan=(SourcePlan(lambda crop, scale: TerraMesh()),), log=lambda message: None)
+    with open(folder / "captions.jsonl", "w") as handle:
+        for split in ("train", "val"):
+            for sample in PackedDataset(folder, split):
+                record = {"id": sample["meta"]["id"], "split": split, "captions": [land_cover_caption(sample["lulc"])]}
+                handle.write(json.dumps(record) + "\n")
+    return folder
+
+
+def tiny_config(folder: Path, steps: int) -> dict:
+    """cpu_small.json shrunk for a test: batch 4, a small vocabulary, checkpoints every 2 steps."""
+    config = load_config(REPO_ROOT / "training" / "configs" / "cpu_small.json", steps)
+    config["data"].update(packed=str(folder), captions=str(folder / "captions.jsonl"), stats_samples=40)
+    config["train"].update(batch_size=4, checkpoint_every=2, lr=2e-3)
+    config["model"]["vocab_size"] = 512
+    return config
+
+
+def test_every_loss_is_finite_and_total_decreases(tiny_pack: Path, tmp_path: Path) -> None:
+    run = Pretraining(tiny_config(tiny_pack, steps=8), tmp_path)
+    batch = next(run.batches())
+    assert batch.tokens.shape[0] == 4 and bool(batch.lulc.gt(0).any()) and bool(batch.has_dem.all())
+    first = run.train_step(batch)
+    for name in (*LOSS_NAMES, "total"):
+        assert math.isfinite(first[name]) and first[name] > 0, name
+    totals = [first["total"]] + [run.train_step(batch)["total"] for _ in range(5)]
+    assert totals[-1] < totals[0], totals
+
+
+def test_checkpoint_resume_continues_with_identical_parameters(tiny_pack: Path, tmp_path: Path) -> None:
+    pretrain(tiny_config(tiny_pack, steps=2), tmp_path, command="test")
+    saved = torch.load(tmp_path / CHECKPOINT, map_location="cpu", weights_only=True)
+    assert saved["step"] == 2
+    resumed = Pretraining(tiny_config(tiny_pack, steps=3), tmp_path, resume=True)
+    assert resumed.step == 2
+    for name, value in resumed.objective.model.state_dict().items():
+        assert torch.equal(value, saved["model"][name]), name
+    for name, value in resumed.objective.teacher.state_dict().items():
+        assert torch.equal(value, saved["teacher"][name]), name
+    assert torch.equal(resumed.generator.get_state(), saved["rng"]["generator"])
+    model_dir = resumed.run("test resume")
+    with open(tmp_path / LOG_NAME, newline="") as handle:
+        assert [int(row["step"]) for row in csv.DictReader(handle)] == [1, 2, 3]
+    assert (tmp_path / PLOT_NAME).stat().st_size > 10_000
+    card = json.loads((model_dir / "model_card.json").read_text())
+    assert card["training"]["steps"] == 3 and card["training"]["data"]["train_samples"] > 0
+    assert torch.load(tmp_path / CHECKPOINT, map_location="cpu", weights_only=True)["step"] == 3
+
+
+def test_band_dropout_keeps_the_required_bands() -> None:
+    generator = torch.Generator().manual_seed(0)
+    dropped = band_dropout(torch.ones(256, 15), 0.9, generator)
+    assert dropped[:, [1, 2, 3, 7]].eq(1).all()  # B02, B03, B04, B08
+    assert 0.02 < dropped.mean() < 0.5
+
+
+def test_ema_schedule_and_infonce_prefer_matching_pairs() -> None:
+    assert ema_momentum(0, 100, 0.99, 0.999) == pytest.approx(0.99)
+    assert ema_momentum(100, 100, 0.99, 0.999) == pytest.approx(0.999)
+    embeddings = torch.nn.functional.normalize(torch.randn(8, 16, generator=torch.Generator().manual_seed(1)), dim=1)
+    scale = torch.tensor(math.log(10.0))
+    assert info_nce(embeddings, embeddings, scale) < info_nce(embeddings, embeddings.roll(1, dims=0), scale)
