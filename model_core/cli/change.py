@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("raster_b", metavar="B", help="later image (reprojected onto A's grid when needed)")
     parser.add_argument("--out", required=True, help="output GeoTIFF of embedding distance (1 - cosine, 0..2)")
     parser.add_argument("--text", help="keep only changes whose later image matches this text, e.g. 'new buildings'")
-    add_hit_options(parser, "change threshold on the distance (default: Otsu's threshold, at least 0.05)")
+    add_hit_options(
+        parser, "change threshold on the distance (default: Otsu on the Euclidean embedding distance, at least 0.05)"
+    )
     add_model_options(parser)
     add_raster_options(parser)
     parser.set_defaults(func=run)

@@ -11,20 +11,41 @@ from pathlib import Path
 
 import numpy as np
 from osgeo import gdal, osr
+from scipy import ndimage
 
 from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
-from .embedding import embed_raster
+from .embedding import embed_raster, open_embedding
 from .prompts import text_scorer
 from .query import DEFAULT_THRESHOLD, QueryResult, as_raster, check_threshold, finish_query
 from .scoremap import Grid, check_output_paths, otsu_threshold, score_embeddings
 
 gdal.UseExceptions()
 
-# The default threshold is Otsu's threshold of the distance map, but never below this distance (1 - cosine), so
-# that a pair of dates without real change does not get its noise split into "changed" and "unchanged".
+# The default threshold is Otsu's threshold of the Euclidean distance between the unit embeddings (sqrt(2 (1 - cos)),
+# which separates a small changed area from the unchanged majority far better than Otsu on 1 - cos), expressed as
+# 1 - cos, and never below this value, so that two dates without real change do not get their noise split in two.
 MIN_CHANGE_DISTANCE = 0.05
+
+
+# Embeddings see about this many pixels of context: near an edge of data only one date has, they differ between the
+# dates even where nothing changed, so such pixels never count as change.
+EDGE_MARGIN = 16
+
+
+def footprint_edges(valid_a: np.ndarray, valid_b: np.ndarray, margin: int = EDGE_MARGIN) -> np.ndarray:
+    """Bool map of pixels within `margin` px of a pixel that holds data on one date only."""
+    one_date = valid_a ^ valid_b
+    if not one_date.any():
+        return one_date
+    return ndimage.binary_dilation(one_date, structure=np.ones((3, 3), dtype=bool), iterations=margin)
+
+
+def default_change_threshold(distance: np.ndarray) -> float:
+    """Otsu's threshold of the Euclidean embedding distance, as a 1 - cosine value (at least MIN_CHANGE_DISTANCE)."""
+    euclidean = otsu_threshold(np.sqrt(2.0 * np.clip(distance, 0.0, None)))
+    return max(euclidean**2 / 2.0, MIN_CHANGE_DISTANCE)
 
 
 def _bounds(raster: SentinelRaster) -> tuple[float, float, float, float]:
@@ -103,9 +124,10 @@ def change_map(
 ) -> QueryResult:
     """Map of embedding distance (1 - cosine, 0..2) between dates A and B on A's grid, with change mask/polygons.
 
-    B is reprojected/resampled onto A's grid when the grids differ. The default threshold is Otsu's threshold of
-    the distances (at least MIN_CHANGE_DISTANCE). With `text_filter` ("new buildings") only changed pixels whose
-    date-B embedding matches the text (query score >= 0.5) count as change.
+    B is reprojected/resampled onto A's grid when the grids differ. Pixels within EDGE_MARGIN px of data that only
+    one date has are never counted as change. The default threshold is Otsu's threshold of the Euclidean embedding
+    distance (see default_change_threshold). With `text_filter` ("new buildings") only changed pixels whose date-B
+    embedding matches the text (query score >= 0.5) count as change.
     """
     feedback = ensure_feedback(feedback)
     check_output_paths(out_path, mask_out, polygons_out)
@@ -123,11 +145,11 @@ def change_map(
         embedding_b = embed_raster(aligned, model, out_b, feedback=feedback.scaled(40, 80))
         paths = [embedding_a.path, embedding_b.path]
         distance = score_embeddings(paths, lambda a, b: 1.0 - np.sum(a * b, axis=1), feedback.scaled(80, 90))
-        keep = None
+        keep = ~footprint_edges(open_embedding(paths[0]).valid_mask(), open_embedding(paths[1]).valid_mask())
         if scorer is not None:
-            keep = score_embeddings([embedding_b.path], scorer, feedback.scaled(90, 95)) >= DEFAULT_THRESHOLD
+            keep &= score_embeddings([embedding_b.path], scorer, feedback.scaled(90, 95)) >= DEFAULT_THRESHOLD
     if threshold is None:
-        threshold = max(otsu_threshold(distance), MIN_CHANGE_DISTANCE)
+        threshold = default_change_threshold(np.where(keep, distance, np.nan))
     details = {
         "date_a": raster_a.path,
         "date_b": raster_b.path,
