@@ -16,6 +16,7 @@ from model_core.model import GeoMeldConfig, build_model
 from model_core.runtime import get_model, load_model, pad_to_multiple, sha256_file
 from model_core.tokenizer import GLOSSARY, TextTokenizer
 from training.export import export_model
+from training.export import main as export_main
 
 from .conftest import shared
 
@@ -181,3 +182,24 @@ def test_tokenizer_round_trip_and_layout(geomeld_model, tmp_path):
     assert tokens[0, 0] == again.start_id and tokens[0, length - 1] == again.end_id
     assert not tokens[0, length:].any()
     assert again.vocab_size == tokenizer.vocab_size
+
+
+def test_export_command_from_checkpoint(tmp_path):
+    torch.manual_seed(3)
+    config = GeoMeldConfig(embed_dim=32)
+    model = build_model(config).eval()
+    tokenizer = TextTokenizer.train(GLOSSARY, vocab_size=512)
+    checkpoint = tmp_path / "checkpoint.pt"
+    extra = {"training": {"epochs": 1}, "evaluation": {"eurosat_linear_probe": 0.5}}
+    torch.save(
+        {"config": config.to_dict(), "model": model.state_dict(), "tokenizer": tokenizer.to_str(), "card_extra": extra},
+        checkpoint,
+    )
+    assert export_main(["--checkpoint", str(checkpoint), "--out", str(tmp_path / "model")]) == 0
+    runtime = load_model(tmp_path / "model")
+    assert runtime.embedding_dim == 32
+    assert runtime.card["evaluation"] == extra["evaluation"] and runtime.card["licence"].startswith("CC-BY-SA-4.0")
+    assert sorted(runtime.card["files"]) == ["image_encoder.onnx", "text_encoder.onnx", "tokenizer.json"]
+    assert not [p.name for p in (tmp_path / "model").iterdir() if p.name.startswith(".")]
+    image, band_mask, _ = _read("eurosat")
+    assert np.abs(runtime.embed_dense(image, band_mask) - _torch_dense(model, image, band_mask)).max() <= 1e-4

@@ -101,6 +101,7 @@ def build_card(config: GeoMeldConfig, model: GeoMeldFM, card_extra: dict | None,
         "input_multiple": INPUT_MULTIPLE,
         "output_stride": 1,
         "embedding_dim": config.embed_dim,
+        # The multiplier of cosine similarities in the contrastive logits (exp of the learned log-scale).
         "logit_scale": float(model.logit_scale.detach().exp().item()),
         "licence": DEFAULT_LICENCE,
     }
