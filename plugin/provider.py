@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
-ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icons", "geomeld.svg")
+from .algorithms import ALGORITHMS
+from .algorithms.base import ICON
 
 
 class GeoMeldProvider(QgsProcessingProvider):
@@ -23,4 +22,6 @@ class GeoMeldProvider(QgsProcessingProvider):
         return QIcon(ICON)
 
     def loadAlgorithms(self) -> None:  # noqa: N802 - QGIS API name
-        """Add the algorithms (grown by later modules)."""
+        """Add one instance of every algorithm."""
+        for algorithm in ALGORITHMS:
+            self.addAlgorithm(algorithm())

@@ -1,0 +1,97 @@
+"""Processing algorithm: per-pixel embeddings of a Sentinel raster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination
+
+from ..i18n import tr
+from .base import GeoMeldAlgorithm
+
+STRIDE = "STRIDE"
+OUTPUT = "OUTPUT"
+
+
+class EmbedAlgorithm(GeoMeldAlgorithm):
+    """Compute the embedding raster (one band per embedding dimension)."""
+
+    def name(self) -> str:
+        return "embed"
+
+    def displayName(self) -> str:
+        return tr("Compute embeddings")
+
+    def shortHelpString(self) -> str:
+        return tr(
+            "Computes a GeoMeld-FM embedding for every pixel (or every STRIDE-th pixel) of a Sentinel-2 raster and "
+            "writes it as a multi-band GeoTIFF. Results are cached, so later probes, clusters and text queries on the "
+            "same raster are fast. Band names are read from the file; type them in file order when they are missing."
+        )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:
+        self.add_raster_input()
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                STRIDE,
+                tr("Stride (1 = every pixel, 4 = one embedding per 4x4 pixels)"),
+                minValue=1,
+                maxValue=16,
+                defaultValue=1,
+            )
+        )
+        self.addParameter(QgsProcessingParameterRasterDestination(OUTPUT, tr("Embedding raster")))
+
+    def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        from ...model_core.engine.embedding import embed_raster
+        from ..settings import load_settings
+
+        raster = self.open_input(parameters, context)
+        out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
+        stride = self.parameterAsInt(parameters, STRIDE, context)
+        model = self.model()
+        result = embed_raster(
+            raster,
+            model,
+            out_path,
+            stride=stride,
+            tile=load_settings().tile_size,
+            cache=self.cache(),
+            feedback=feedback,
+        )
+        feedback.info(
+            tr("Embedding of {0} x {1} px, {2} dimensions{3}.").format(
+                result.width, result.height, result.dim, tr(" (from the cache)") if result.cached else ""
+            )
+        )
+        return {OUTPUT: str(result.path)}
+
+
+class PcaPreviewAlgorithm(GeoMeldAlgorithm):
+    """RGB picture of the embeddings: their first three principal components."""
+
+    def name(self) -> str:
+        return "pca_preview"
+
+    def displayName(self) -> str:
+        return tr("Embedding colour preview (PCA)")
+
+    def shortHelpString(self) -> str:
+        return tr(
+            "Shows what the model sees: the embeddings of the raster (computed or taken from the cache) are reduced "
+            "to their three main directions (PCA) and written as an RGB image. Areas of similar colour have similar "
+            "embeddings, so fields, forests, water and towns usually stand out."
+        )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:
+        self.add_raster_input()
+        self.addParameter(QgsProcessingParameterRasterDestination(OUTPUT, tr("PCA colour preview")))
+
+    def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        from ...model_core.engine.embedding import embed_raster
+        from ...model_core.engine.pca import pca_preview
+
+        raster = self.open_input(parameters, context)
+        out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
+        embedding = embed_raster(raster, self.model(), cache=self.cache(), feedback=feedback.scaled(0, 85))
+        return {OUTPUT: str(pca_preview(embedding.path, out_path, feedback=feedback.scaled(85, 100)))}

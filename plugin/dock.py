@@ -1,0 +1,196 @@
+"""The GeoMeld panel: raster and band mapping on top, one tab per job, progress and Cancel at the bottom."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from qgis.core import Qgis, QgsMapLayerProxyModel, QgsRasterLayer
+from qgis.gui import QgsDockWidget, QgsMapLayerComboBox
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .i18n import tr
+from .tasks import AlgorithmTask, log_message
+
+
+class GeoMeldDock(QgsDockWidget):
+    """Panel holding the tabs; runs their jobs as background tasks, one at a time."""
+
+    def __init__(self, iface) -> None:
+        super().__init__(tr("GeoMeld"))
+        self.setObjectName("GeoMeldDock")
+        self.iface = iface
+        self.task: AlgorithmTask | None = None
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        form = QFormLayout()
+        self.raster_combo = QgsMapLayerComboBox()
+        self.raster_combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.raster_combo.layerChanged.connect(self.detect_bands)
+        form.addRow(tr("Sentinel-2 raster"), self.raster_combo)
+        self.bands_edit = QLineEdit()
+        self.bands_edit.setPlaceholderText(tr("detected from the file, e.g. B01,B02,...,B12"))
+        self.bands_edit.setToolTip(tr("Band names in file order; edit them when the detection is wrong."))
+        form.addRow(tr("Bands"), self.bands_edit)
+        self.band_status = QLabel()
+        self.band_status.setWordWrap(True)
+        form.addRow("", self.band_status)
+        layout.addLayout(form)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs)
+        self.ready_label = QLabel()
+        self.ready_label.setWordWrap(True)
+        self.ready_label.setVisible(False)
+        layout.addWidget(self.ready_label)
+        self.install_button = QPushButton(tr("Install the missing Python packages…"))
+        self.install_button.setVisible(False)
+        layout.addWidget(self.install_button)
+        row = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.cancel_button = QPushButton(tr("Cancel"))
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        row.addWidget(self.progress)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.setWidget(body)
+        self._add_tabs()
+        self.detect_bands(self.raster_combo.currentLayer())
+
+    def _add_tabs(self) -> None:
+        from .tabs.change import ChangeTab
+        from .tabs.embed import EmbedTab
+        from .tabs.probe import ProbeTab
+        from .tabs.search import SearchTab
+        from .tabs.segment import SegmentTab
+        from .tabs.settings import SettingsTab
+
+        self.embed_tab = EmbedTab(self)
+        self.probe_tab = ProbeTab(self)
+        self.segment_tab = SegmentTab(self)
+        self.search_tab = SearchTab(self)
+        self.change_tab = ChangeTab(self)
+        self.settings_tab = SettingsTab(self)
+        self.tabs.addTab(self.embed_tab, tr("Embed"))
+        self.tabs.addTab(self.probe_tab, tr("Label && Probe"))
+        self.tabs.addTab(self.segment_tab, tr("Segment"))
+        self.tabs.addTab(self.search_tab, tr("Search"))
+        self.tabs.addTab(self.change_tab, tr("Change"))
+        self.tabs.addTab(self.settings_tab, tr("Settings"))
+
+    @staticmethod
+    def default_area() -> Qt.DockWidgetArea:
+        """Where QGIS puts the panel first."""
+        return Qt.RightDockWidgetArea
+
+    # ---- state ------------------------------------------------------------------------------------------------------
+    def set_ready(self, ready: bool) -> None:
+        """Enable the job tabs only when the Python dependencies are there (Settings stays usable)."""
+        for index in range(self.tabs.count() - 1):
+            self.tabs.widget(index).setEnabled(ready)
+        self.ready_label.setText(tr("GeoMeld needs Python packages that are missing."))
+        self.ready_label.setVisible(not ready)
+        self.install_button.setVisible(not ready)
+
+    def raster_layer(self) -> QgsRasterLayer | None:
+        """The raster chosen at the top of the panel."""
+        return self.raster_combo.currentLayer()
+
+    def detect_bands(self, layer: QgsRasterLayer | None) -> None:
+        """Fill the band field from the layer's band mapping, or explain why it cannot be used."""
+        self.bands_edit.clear()
+        self.band_status.clear()
+        if layer is None:
+            return
+        try:
+            from ..model_core.io import open_raster
+
+            raster = open_raster(layer.source())
+        except Exception as exc:  # noqa: BLE001 - the message explains the raster problem
+            self.band_status.setText(str(exc))
+            return
+        self.bands_edit.setText(",".join(raster.band_names))
+        self.band_status.setText(
+            tr("{0} x {1} px, {2} bands mapped.").format(raster.width, raster.height, len(raster.band_names))
+        )
+
+    def raster_parameters(self) -> dict[str, Any] | None:
+        """INPUT and BANDS parameters for the chosen raster (None, with a message, when there is none)."""
+        layer = self.raster_layer()
+        if layer is None:
+            self.show_error(tr("Choose a Sentinel-2 raster layer first."))
+            return None
+        return {"INPUT": layer.source(), "BANDS": self.bands_edit.text().strip()}
+
+    # ---- running jobs -----------------------------------------------------------------------------------------------
+    def run_algorithm(
+        self, description: str, algorithm: str, parameters: dict[str, Any], on_success: Callable[[dict], None]
+    ) -> AlgorithmTask | None:
+        """Start `geomeld:<algorithm>` in the background; on success `on_success(results)` adds the layers."""
+        if self.task is not None:
+            self.show_error(tr("GeoMeld is still busy with another job; wait or cancel it."))
+            return None
+        task = AlgorithmTask(description, f"geomeld:{algorithm}", parameters, self._succeeded(on_success), self._failed)
+        task.progressChanged.connect(lambda value: self.progress.setValue(int(value)))
+        self.task = task
+        self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        from qgis.core import QgsApplication
+
+        QgsApplication.taskManager().addTask(task)
+        return task
+
+    def _succeeded(self, on_success: Callable[[dict], None]) -> Callable[[dict], None]:
+        def handle(results: dict) -> None:
+            self._finish()
+            self.progress.setValue(100)
+            try:
+                on_success(results)
+            except Exception as exc:  # noqa: BLE001 - shown as one sentence
+                from .tasks import error_message
+
+                self.show_error(error_message(exc))
+
+        return handle
+
+    def _failed(self, message: str) -> None:
+        self._finish()
+        self.progress.setValue(0)
+        self.show_error(message)
+
+    def _finish(self) -> None:
+        self.task = None
+        self.cancel_button.setEnabled(False)
+
+    def cancel(self) -> None:
+        """Cancel the running job (its output is not written)."""
+        if self.task is not None:
+            self.task.cancel()
+
+    def show_error(self, message: str) -> None:
+        """One sentence in the QGIS message bar (and the log)."""
+        log_message(message)
+        self.iface.messageBar().pushMessage(tr("GeoMeld"), message, Qgis.Critical, 0)
+
+    def show_info(self, message: str) -> None:
+        """A success message in the message bar."""
+        self.iface.messageBar().pushMessage(tr("GeoMeld"), message, Qgis.Success, 5)
+
+    def shutdown(self) -> None:
+        """Cancel jobs and release map tools before the plugin unloads."""
+        self.cancel()
+        for tab in (self.probe_tab, self.search_tab):
+            tab.release_tools()

@@ -1,0 +1,106 @@
+"""User settings of GeoMeld, stored with QgsSettings under geomeld/, and what engine calls get from them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+from qgis.core import QgsSettings
+
+PREFIX = "geomeld/"
+CPU = "CPU"
+CUDA = "CUDA"
+ORT_PROVIDERS = {CPU: "CPUExecutionProvider", CUDA: "CUDAExecutionProvider"}
+
+
+@dataclass
+class GeoMeldSettings:
+    """Weights folder (empty: bundled), cache and output folders (empty: default), cache cap, tile, threads, device."""
+
+    weights_dir: str = ""
+    cache_dir: str = ""
+    output_dir: str = ""
+    cache_cap_mb: int = 2048
+    tile_size: int = 512
+    threads: int = 0
+    provider: str = CPU
+
+    def weights_path(self) -> str | None:
+        """The weights folder to load, or None for the bundled weights."""
+        return self.weights_dir or None
+
+    def cache_path(self) -> str:
+        """The cache folder in use (the configured one, else GeoMeld's default)."""
+        if self.cache_dir:
+            return self.cache_dir
+        from ..model_core.paths import cache_dir
+
+        return str(cache_dir())
+
+    def output_path(self) -> str:
+        """The folder the panel writes its results to (configured, else 'outputs' in the cache folder)."""
+        return self.output_dir or os.path.join(self.cache_path(), "outputs")
+
+    def onnx_providers(self) -> list[str]:
+        """ONNX Runtime execution providers, best first (CUDA falls back to CPU)."""
+        if self.provider == CUDA:
+            return [ORT_PROVIDERS[CUDA], ORT_PROVIDERS[CPU]]
+        return [ORT_PROVIDERS[CPU]]
+
+    def thread_count(self) -> int | None:
+        """Threads for ONNX Runtime, or None to let it decide."""
+        return self.threads or None
+
+
+def load_settings() -> GeoMeldSettings:
+    """Read the settings (defaults where unset)."""
+    stored = QgsSettings()
+    defaults = GeoMeldSettings()
+    values = {}
+    for field in fields(GeoMeldSettings):
+        default = getattr(defaults, field.name)
+        value = stored.value(PREFIX + field.name, default)
+        try:
+            values[field.name] = type(default)(value)
+        except (TypeError, ValueError):
+            values[field.name] = default
+    return GeoMeldSettings(**values)
+
+
+def save_settings(settings: GeoMeldSettings) -> None:
+    """Store the settings."""
+    stored = QgsSettings()
+    for field in fields(GeoMeldSettings):
+        stored.setValue(PREFIX + field.name, getattr(settings, field.name))
+
+
+def configured_model(settings: GeoMeldSettings | None = None):
+    """GeoMeld-FM loaded (once) with the configured weights, device and threads."""
+    from ..model_core.runtime import get_model
+
+    settings = settings or load_settings()
+    return get_model(settings.weights_path(), settings.onnx_providers(), settings.thread_count())
+
+
+def embedding_cache(settings: GeoMeldSettings | None = None):
+    """The embedding cache in the configured folder, with the configured size cap."""
+    from ..model_core.engine.cache import EmbeddingCache
+
+    settings = settings or load_settings()
+    return EmbeddingCache(settings.cache_path(), settings.cache_cap_mb * 1024 * 1024)
+
+
+def available_providers() -> list[str]:
+    """Devices the user can pick: always CPU, CUDA when ONNX Runtime offers it."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return [CPU]
+    offered = set(onnxruntime.get_available_providers())
+    return [name for name, ort_name in ORT_PROVIDERS.items() if ort_name in offered or name == CPU]
+
+
+def apply_cache_dir(settings: GeoMeldSettings) -> None:
+    """Point model_core's cache at the configured folder (it reads GEOMELD_CACHE_DIR)."""
+    if settings.cache_dir:
+        os.environ["GEOMELD_CACHE_DIR"] = settings.cache_dir

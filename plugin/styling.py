@@ -1,0 +1,203 @@
+"""Styles for GeoMeld outputs (pure functions on a layer) and the "GeoMeld" layer group they are added to."""
+
+from __future__ import annotations
+
+from osgeo import gdal
+from qgis.core import (
+    QgsCategorizedSymbolRenderer,
+    QgsColorRampShader,
+    QgsContrastEnhancement,
+    QgsLayerTreeGroup,
+    QgsMapLayer,
+    QgsMultiBandColorRenderer,
+    QgsPalettedRasterRenderer,
+    QgsPalLayerSettings,
+    QgsProject,
+    QgsRasterBandStats,
+    QgsRasterLayer,
+    QgsRasterShader,
+    QgsRasterTransparency,
+    QgsRendererCategory,
+    QgsSingleBandPseudoColorRenderer,
+    QgsSymbol,
+    QgsTextBufferSettings,
+    QgsTextFormat,
+    QgsVectorLayer,
+    QgsVectorLayerSimpleLabeling,
+)
+from qgis.PyQt.QtGui import QColor
+
+GROUP_NAME = "GeoMeld"
+# Distinct colours for classes without a colour table (ColorBrewer Set1/Set3-like).
+PALETTE = (
+    "#1f78b4",
+    "#33a02c",
+    "#e31a1c",
+    "#ff7f00",
+    "#6a3d9a",
+    "#b15928",
+    "#a6cee3",
+    "#b2df8a",
+    "#fb9a99",
+    "#fdbf6f",
+    "#cab2d6",
+    "#ffff99",
+)
+HEATMAP_STOPS = ("#fde725", "#f98e09", "#bc3754", "#57106e")  # low (just above threshold) -> high
+
+
+def class_colour(value: int) -> QColor:
+    """The default colour of class `value`."""
+    return QColor(PALETTE[int(value) % len(PALETTE)])
+
+
+def raster_classes(path: str) -> list[tuple[int, str, QColor]]:
+    """(value, name, colour) of the classes of a class raster, from its category names and colour table."""
+    dataset = gdal.Open(path)
+    band = dataset.GetRasterBand(1)
+    names = band.GetRasterCategoryNames() or []
+    table = band.GetRasterColorTable()
+    nodata = band.GetNoDataValue()
+    values = [i for i, name in enumerate(names) if name]
+    if not values:
+        low, high = band.ComputeRasterMinMax(False)
+        values = list(range(int(low), int(high) + 1))
+    classes = []
+    for value in values:
+        if nodata is not None and value == int(nodata):
+            continue
+        name = names[value] if value < len(names) and names[value] else str(value)
+        colour = class_colour(value)
+        if table is not None and value < table.GetCount():
+            entry = table.GetColorEntry(value)
+            if entry[3] > 0:
+                colour = QColor(*entry[:3])
+        classes.append((value, name, colour))
+    return classes
+
+
+def style_class_raster(layer: QgsRasterLayer) -> QgsPalettedRasterRenderer:
+    """Paletted renderer with the class names and colours stored in the raster."""
+    classes = [QgsPalettedRasterRenderer.Class(v, c, n) for v, n, c in raster_classes(layer.source())]
+    renderer = QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+    return renderer
+
+
+def band_range(layer: QgsRasterLayer, band: int = 1) -> tuple[float, float]:
+    """Minimum and maximum of a band (exact statistics)."""
+    stats = layer.dataProvider().bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+    return float(stats.minimumValue), float(stats.maximumValue)
+
+
+def style_heatmap(layer: QgsRasterLayer, threshold: float) -> QgsSingleBandPseudoColorRenderer:
+    """Pseudocolour ramp from `threshold` to the maximum; pixels below the threshold are fully transparent."""
+    _, high = band_range(layer)
+    high = max(high, threshold + 1e-6)
+    ramp = QgsColorRampShader(threshold, high)
+    ramp.setColorRampType(QgsColorRampShader.Interpolated)
+    steps = len(HEATMAP_STOPS) - 1
+    items = []
+    for i, colour in enumerate(HEATMAP_STOPS):
+        value = threshold + (high - threshold) * i / steps
+        items.append(QgsColorRampShader.ColorRampItem(value, QColor(colour), f"{value:.2f}"))
+    ramp.setColorRampItemList(items)
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(ramp)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+    renderer.setClassificationMin(threshold)
+    renderer.setClassificationMax(high)
+    transparency = QgsRasterTransparency()
+    below = QgsRasterTransparency.TransparentSingleValuePixel()
+    below.min, below.max, below.percentTransparent = -1e30, threshold, 100.0
+    transparency.setTransparentSingleValuePixelList([below])
+    renderer.setRasterTransparency(transparency)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+    return renderer
+
+
+def stored_threshold(layer: QgsRasterLayer, default: float = 0.5) -> float:
+    """The threshold GeoMeld stored in a heatmap's metadata when writing it (else `default`)."""
+    value = gdal.Open(layer.source()).GetMetadataItem("threshold")
+    return float(value) if value else default
+
+
+def heatmap_threshold(layer: QgsRasterLayer) -> float | None:
+    """The threshold a heatmap is styled with, or None for another renderer."""
+    renderer = layer.renderer()
+    if isinstance(renderer, QgsSingleBandPseudoColorRenderer):
+        return renderer.classificationMin()
+    return None
+
+
+def style_pca_rgb(layer: QgsRasterLayer) -> QgsMultiBandColorRenderer:
+    """Bands 1-3 as red, green and blue, each stretched to its minimum and maximum."""
+    renderer = QgsMultiBandColorRenderer(layer.dataProvider(), 1, 2, 3)
+    setters = (
+        renderer.setRedContrastEnhancement,
+        renderer.setGreenContrastEnhancement,
+        renderer.setBlueContrastEnhancement,
+    )
+    for band, setter in enumerate(setters, start=1):
+        low, high = band_range(layer, band)
+        enhancement = QgsContrastEnhancement(layer.dataProvider().dataType(band))
+        enhancement.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
+        enhancement.setMinimumValue(low)
+        enhancement.setMaximumValue(high)
+        setter(enhancement)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+    return renderer
+
+
+def style_class_polygons(
+    layer: QgsVectorLayer, class_field: str, colours: dict[str, QColor] | None = None, area_field: str | None = None
+) -> QgsCategorizedSymbolRenderer:
+    """Polygons coloured by class (colours by class name, defaults otherwise), labelled with their area in ha."""
+    index = layer.fields().indexOf(class_field)
+    categories = []
+    for number, value in enumerate(sorted(layer.uniqueValues(index), key=str)):
+        symbol = QgsSymbol.defaultSymbol(layer.geometryType())
+        colour = (colours or {}).get(str(value), class_colour(number))
+        symbol.setColor(colour)
+        symbol.setOpacity(0.75)
+        categories.append(QgsRendererCategory(value, symbol, str(value)))
+    renderer = QgsCategorizedSymbolRenderer(class_field, categories)
+    layer.setRenderer(renderer)
+    if area_field and layer.fields().indexOf(area_field) >= 0:
+        label_areas(layer, area_field)
+    layer.triggerRepaint()
+    return renderer
+
+
+def label_areas(layer: QgsVectorLayer, area_field: str) -> QgsPalLayerSettings:
+    """Label each polygon with its area in hectares."""
+    settings = QgsPalLayerSettings()
+    settings.isExpression = True
+    settings.fieldName = f"format_number(\"{area_field}\", 1) || ' ha'"
+    text = QgsTextFormat()
+    text.setSize(8)
+    buffer = QgsTextBufferSettings()
+    buffer.setEnabled(True)
+    text.setBuffer(buffer)
+    settings.setFormat(text)
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
+    layer.setLabelsEnabled(True)
+    return settings
+
+
+def geomeld_group(project: QgsProject | None = None) -> QgsLayerTreeGroup:
+    """The "GeoMeld" group of the layer tree (created at the top when missing)."""
+    root = (project or QgsProject.instance()).layerTreeRoot()
+    group = root.findGroup(GROUP_NAME)
+    return group if group is not None else root.insertGroup(0, GROUP_NAME)
+
+
+def add_to_group(layer: QgsMapLayer, project: QgsProject | None = None) -> QgsMapLayer:
+    """Add a layer to the project inside the "GeoMeld" group, on top."""
+    project = project or QgsProject.instance()
+    project.addMapLayer(layer, False)
+    geomeld_group(project).insertLayer(0, layer)
+    return layer

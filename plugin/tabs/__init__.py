@@ -1,0 +1,1 @@
+"""The tabs of the GeoMeld panel, one module each."""
