@@ -15,9 +15,10 @@ from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster, write_geotiff
 from .embedding import embed_raster
+from .palette import default_colours
 from .prompts import class_scorer
 from .query import EMBED_SHARE, as_raster
-from .scoremap import Grid, check_output_paths, score_embeddings
+from .scoremap import Grid, check_output_paths, output_set, score_embeddings
 
 
 @dataclass
@@ -69,21 +70,40 @@ def zeroshot_segment(
 
 
 CLASS_NODATA = 255
+PROBABILITY_NODATA = -1.0
 
 
-def _write_class_outputs(probabilities, names, grid, out_path, probabilities_out) -> None:
+def _write_class_outputs(
+    probabilities: np.ndarray,
+    names: Sequence[str],
+    grid: Grid,
+    out_path: str | os.PathLike,
+    probabilities_out: str | os.PathLike | None,
+) -> None:
+    """Class raster (value i = names[i], palette colours, 255 nodata) and optional per-class probabilities."""
     valid = np.isfinite(probabilities[0])
-    classes = np.where(valid, np.argmax(np.nan_to_num(probabilities, nan=-1.0), axis=0), CLASS_NODATA).astype(np.uint8)
-    write_geotiff(out_path, classes, grid.geotransform, grid.crs_wkt, nodata=CLASS_NODATA, category_names=names)
-    if probabilities_out is not None:
-        write_geotiff(
-            probabilities_out,
-            np.nan_to_num(probabilities, nan=-1.0),
-            grid.geotransform,
-            grid.crs_wkt,
-            nodata=-1.0,
-            band_names=names,
+    filled = np.nan_to_num(probabilities, nan=PROBABILITY_NODATA)
+    classes = np.where(valid, np.argmax(filled, axis=0), CLASS_NODATA).astype(np.uint8)
+    colours = {index: (*rgb, 255) for index, rgb in enumerate(default_colours(len(names)))}
+    with output_set() as written:
+        written.append(
+            write_geotiff(
+                out_path,
+                classes,
+                grid.geotransform,
+                grid.crs_wkt,
+                nodata=CLASS_NODATA,
+                metadata={"classes": ",".join(names)},
+                color_table=colours,
+                category_names=list(names),
+            )
         )
+        if probabilities_out is not None:
+            written.append(
+                write_geotiff(
+                    probabilities_out, filled, grid.geotransform, grid.crs_wkt, PROBABILITY_NODATA, band_names=names
+                )
+            )
 
 
 def zeroshot_patches(
