@@ -192,6 +192,9 @@ class ImageEncoder(nn.Module):
 
     def prepare(self, image: torch.Tensor, band_mask: torch.Tensor) -> torch.Tensor:
         """Normalised image with absent bands zeroed, concatenated with the band mask: (B, 30, H, W)."""
+        height, width = image.shape[-2:]
+        if not torch.jit.is_tracing() and (height % INPUT_MULTIPLE or width % INPUT_MULTIPLE):
+            raise ValueError(f"image height and width must be multiples of {INPUT_MULTIPLE}, not {height} x {width}")
         mask = band_mask[:, :, None, None]
         x = (image - self.mean) / self.std * mask
         return torch.cat([x, mask.expand_as(x)], dim=1)

@@ -75,14 +75,16 @@ def test_shapes_dense_per_pixel_and_pooled(model, terramesh_chip):
         stride = 4 * 2**level
         assert feature.shape == (2, dim, 96 // stride, 128 // stride)
     assert INPUT_MULTIPLE == 4 * 2**3
+    with pytest.raises(ValueError, match="multiples of 32"):
+        model.image(image[..., :100], mask)
 
 
 def test_normalisation_maps_mean_to_zero_and_ignores_absent_bands(model, terramesh_chip):
     image, mask = terramesh_chip
-    at_mean = model.image.mean.expand(1, -1, 8, 8)
+    at_mean = model.image.mean.expand(1, -1, 32, 32)
     prepared = model.image.prepare(at_mean, torch.ones(1, 15))
     assert prepared[:, :15].abs().max() < 1e-6
-    assert torch.equal(prepared[:, 15:], torch.ones(1, 15, 8, 8))
+    assert torch.equal(prepared[:, 15:], torch.ones(1, 15, 32, 32))
     # An absent band contributes nothing, whatever values the file holds there.
     b10 = MODEL_BANDS.index("B10")
     dropped = mask.clone()
