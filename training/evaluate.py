@@ -195,7 +195,17 @@ def eurosat_probe(data: ImageSet, methods: list[tuple[str, Features, Callable]],
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(features, labels)
         cv = [_accuracy(classifier(0), features, labels, train, test) for train, test in folds]
         few = [_accuracy(classifier(s), features, labels, *_few_shot_split(labels, s)) for s in range(seeds)]
+        split = _split_indices(data.splits)
         results.append(Result("EuroSAT linear probe", "accuracy (5-fold CV)", name, float(np.mean(cv)), len(labels)))
+        results.append(
+            Result(
+                "EuroSAT linear probe",
+                "accuracy (train -> val split)",
+                name,
+                _accuracy(classifier(0), features, labels, *split),
+                len(split[1]),
+            )
+        )
         results.append(
             Result("EuroSAT 5-shot", f"accuracy (mean of {seeds} seeds)", name, float(np.mean(few)), len(labels))
         )
@@ -205,6 +215,11 @@ def eurosat_probe(data: ImageSet, methods: list[tuple[str, Features, Callable]],
 def _accuracy(model, features: np.ndarray, labels: np.ndarray, train: np.ndarray, test: np.ndarray) -> float:
     model.fit(features[train], labels[train])
     return float((model.predict(features[test]) == labels[test]).mean())
+
+
+def _split_indices(splits: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    flags = np.asarray(splits)
+    return np.flatnonzero(flags == "train"), np.flatnonzero(flags == "val")
 
 
 def _few_shot_split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -365,7 +365,12 @@ class Pretraining:
         handle, writer = self._open_log() if self.rank == 0 else (None, None)
         try:
             batches = self.batches()
+            deadline = started + 60.0 * train.get("max_minutes", float("inf"))
             while self.step < train["steps"]:
+                if self.world == 1 and time.time() > deadline:  # single process: DDP ranks must agree
+                    print(f"stopping at step {self.step}: train.max_minutes reached", file=sys.stderr)
+                    self.checkpoint(self.wall_before + time.time() - started)
+                    break
                 values = self.train_step(next(batches))
                 values["seconds"] = round(self.wall_before + time.time() - started, 2)
                 if writer is not None:
