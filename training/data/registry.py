@@ -27,10 +27,3 @@ READERS: tuple[type[GeoDataset], ...] = (
     DemoScene,
 )
 
-
-def reader_by_name(name: str) -> type[GeoDataset]:
-    """The reader class whose `name` (the meta["dataset"] value) is `name`."""
-    for reader in READERS:
-        if reader.name == name:
-            return reader
-    raise KeyError(f"unknown dataset {name!r}; known: {', '.join(r.name for r in READERS)}")
