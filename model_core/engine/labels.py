@@ -1,0 +1,244 @@
+"""Training samples for probes: labelled points, lines or polygons from a vector file, sampled from an embedding raster.
+
+Features may be in any CRS (they are reprojected to the raster's); features outside the raster or on nodata are
+counted and skipped. Polygons are rasterised over the window they cover and sampled up to a per-class cap.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+from ..errors import LabelInputError
+from ..feedback import Feedback, ensure_feedback
+from ..io import Window
+from .embedding import EmbeddingFile
+
+ogr.UseExceptions()
+osr.UseExceptions()
+
+MIN_SAMPLES_WARNING = 3
+BLOCK = 256
+
+
+@dataclass
+class LabelSamples:
+    """Embeddings (N, D) with class indices (N,) into `class_names`, and how the features were used."""
+
+    embeddings: np.ndarray
+    labels: np.ndarray
+    class_names: list[str]
+    pixels: np.ndarray  # (N, 2) column, row in the embedding grid
+    features_used: int = 0
+    features_skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Number of samples per class."""
+        return {name: int((self.labels == index).sum()) for index, name in enumerate(self.class_names)}
+
+
+def _open_layer(path: str, layer_name: str | None) -> tuple[ogr.DataSource, ogr.Layer]:
+    try:
+        source = ogr.Open(path)
+    except RuntimeError:
+        source = None
+    if source is None:
+        raise LabelInputError(f"'{path}' is not a vector file OGR can read (GeoPackage, Shapefile, GeoJSON...).")
+    names = [source.GetLayerByIndex(i).GetName() for i in range(source.GetLayerCount())]
+    if layer_name is not None and layer_name not in names:
+        raise LabelInputError(f"'{path}' has no layer '{layer_name}'; its layers are: {', '.join(names)}.")
+    if not names:
+        raise LabelInputError(f"'{path}' holds no layer.")
+    return source, source.GetLayerByName(layer_name) if layer_name is not None else source.GetLayerByIndex(0)
+
+
+def _sort_classes(values: set[str]) -> list[str]:
+    try:
+        return sorted(values, key=float)
+    except ValueError:
+        return sorted(values)
+
+
+def _class_value(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_label_features(
+    path: str | os.PathLike, class_field: str, crs_wkt: str, layer: str | None = None
+) -> tuple[list[tuple[str, ogr.Geometry]], int]:
+    """(class value, geometry reprojected to `crs_wkt`) of every labelled feature, and the number without a label."""
+    source, vector = _open_layer(str(path), layer)
+    definition = vector.GetLayerDefn()
+    fields = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
+    if class_field not in fields:
+        raise LabelInputError(
+            f"Layer '{vector.GetName()}' has no field '{class_field}'; its fields are: {', '.join(fields) or 'none'}."
+        )
+    if vector.GetFeatureCount() == 0:
+        raise LabelInputError(f"Layer '{vector.GetName()}' of '{path}' is empty: draw some labelled features first.")
+    source_srs = vector.GetSpatialRef()
+    if source_srs is None:
+        raise LabelInputError(f"Layer '{vector.GetName()}' has no CRS; set the layer's CRS in QGIS first.")
+    target_srs = osr.SpatialReference(wkt=crs_wkt)
+    for srs in (source_srs, target_srs):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    transform = None if source_srs.IsSame(target_srs) else osr.CoordinateTransformation(source_srs, target_srs)
+    features, unlabelled = [], 0
+    for feature in vector:
+        geometry = feature.GetGeometryRef()
+        value = feature.GetField(class_field)
+        if geometry is None or geometry.IsEmpty() or value is None or _class_value(value) == "":
+            unlabelled += 1
+            continue
+        geometry = geometry.Clone()
+        if transform is not None:
+            geometry.Transform(transform)
+        features.append((_class_value(value), geometry))
+    del source
+    return features, unlabelled
+
+
+def _pixel(embedding: EmbeddingFile, x: float, y: float) -> tuple[int, int]:
+    x0, dx, _, y0, _, dy = embedding.geotransform
+    return int(np.floor((x - x0) / dx)), int(np.floor((y - y0) / dy))
+
+
+def _geometry_pixels(embedding: EmbeddingFile, geometry: ogr.Geometry) -> np.ndarray:
+    """(K, 2) column/row of the pixels a geometry covers inside the raster (points: their pixel)."""
+    flat = ogr.GT_Flatten(geometry.GetGeometryType())
+    if flat in (ogr.wkbPoint, ogr.wkbMultiPoint):
+        points = (
+            [geometry]
+            if flat == ogr.wkbPoint
+            else [geometry.GetGeometryRef(i) for i in range(geometry.GetGeometryCount())]
+        )
+        pixels = np.array([_pixel(embedding, p.GetX(), p.GetY()) for p in points], dtype=np.int64).reshape(-1, 2)
+    else:
+        xmin, xmax, ymin, ymax = geometry.GetEnvelope()
+        col0, row0 = _pixel(embedding, xmin, ymax)
+        col1, row1 = _pixel(embedding, xmax, ymin)
+        col0, row0 = max(col0, 0), max(row0, 0)
+        col1, row1 = min(col1, embedding.width - 1), min(row1, embedding.height - 1)
+        if col1 < col0 or row1 < row0:
+            return np.empty((0, 2), dtype=np.int64)
+        window = Window(col0, row0, col1 - col0 + 1, row1 - row0 + 1)
+        mask = _rasterise(embedding, geometry, window, touched=flat not in (ogr.wkbPolygon, ogr.wkbMultiPolygon))
+        rows, cols = np.nonzero(mask)
+        pixels = np.stack([cols + col0, rows + row0], axis=1)
+        if not len(pixels):  # smaller than a pixel: use the pixel under its centroid
+            centroid = geometry.Centroid()
+            pixels = np.array([_pixel(embedding, centroid.GetX(), centroid.GetY())], dtype=np.int64)
+    inside = (pixels[:, 0] >= 0) & (pixels[:, 0] < embedding.width) & (pixels[:, 1] >= 0)
+    inside &= pixels[:, 1] < embedding.height
+    return pixels[inside]
+
+
+def _rasterise(embedding: EmbeddingFile, geometry: ogr.Geometry, window: Window, touched: bool) -> np.ndarray:
+    """Bool mask of a geometry burnt into an in-memory raster over `window` of the embedding grid."""
+    x0, dx, rx, y0, ry, dy = embedding.geotransform
+    target = gdal.GetDriverByName("MEM").Create("", window.width, window.height, 1, gdal.GDT_Byte)
+    target.SetGeoTransform((x0 + window.col * dx, dx, rx, y0 + window.row * dy, ry, dy))
+    target.SetProjection(embedding.crs_wkt)
+    memory = ogr.GetDriverByName("Memory").CreateDataSource("")
+    layer = memory.CreateLayer("feature", osr.SpatialReference(wkt=embedding.crs_wkt))
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(geometry)
+    layer.CreateFeature(feature)
+    options = ["ALL_TOUCHED=TRUE"] if touched else []
+    gdal.RasterizeLayer(target, [1], layer, burn_values=[1], options=options)
+    return target.ReadAsArray().astype(bool)
+
+
+def _read_pixels(embedding: EmbeddingFile, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings (K, D) of the given pixels and a bool (K,) mask of those holding data, read block by block."""
+    values = np.zeros((len(pixels), embedding.dim), dtype=np.float32)
+    valid = np.zeros(len(pixels), dtype=bool)
+    blocks = defaultdict(list)
+    for index, (col, row) in enumerate(pixels):
+        blocks[(col // BLOCK, row // BLOCK)].append(index)
+    for indices in blocks.values():
+        cols, rows = pixels[indices, 0], pixels[indices, 1]
+        window = Window(
+            int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1)
+        )
+        block, mask = embedding.read_with_mask(window)
+        values[indices] = block[:, rows - window.row, cols - window.col].T
+        valid[indices] = mask[rows - window.row, cols - window.col]
+    return values, valid
+
+
+def collect_samples(
+    embedding_path: str | os.PathLike,
+    labels_path: str | os.PathLike,
+    class_field: str,
+    *,
+    layer: str | None = None,
+    max_per_class: int = 1000,
+    seed: int = 0,
+    feedback: Feedback | None = None,
+) -> LabelSamples:
+    """Sample an embedding raster under labelled features; raises LabelInputError when they cannot train a probe."""
+    feedback = ensure_feedback(feedback)
+    embedding = EmbeddingFile(embedding_path)
+    features, unlabelled = read_label_features(labels_path, class_field, embedding.crs_wkt, layer)
+    per_class: dict[str, list[np.ndarray]] = defaultdict(list)
+    skipped = unlabelled
+    for number, (value, geometry) in enumerate(features):
+        feedback.check_cancelled()
+        pixels = _geometry_pixels(embedding, geometry)
+        if len(pixels):
+            per_class[value].append(pixels)
+        else:
+            skipped += 1
+        feedback.set_progress(50.0 * (number + 1) / max(len(features), 1))
+    if not per_class:
+        raise LabelInputError(
+            f"All {len(features)} labelled feature(s) of '{labels_path}' lie outside the raster; "
+            "check that the labels and the raster cover the same area."
+        )
+    rng = np.random.default_rng(seed)
+    class_names = _sort_classes(set(per_class))
+    chunks, labels = [], []
+    for index, name in enumerate(class_names):
+        pixels = np.unique(np.concatenate(per_class[name]), axis=0)
+        if len(pixels) > max_per_class:
+            pixels = pixels[np.sort(rng.choice(len(pixels), max_per_class, replace=False))]
+        chunks.append(pixels)
+        labels.append(np.full(len(pixels), index, dtype=np.int64))
+    pixels, label_array = np.concatenate(chunks), np.concatenate(labels)
+    values, valid = _read_pixels(embedding, pixels)
+    samples = LabelSamples(
+        values[valid],
+        label_array[valid],
+        class_names,
+        pixels[valid],
+        features_used=len(features) + unlabelled - skipped,
+        features_skipped=skipped,
+    )
+    present = [name for name, count in samples.counts().items() if count > 0]
+    if len(present) < 2:
+        raise LabelInputError(
+            f"The labels inside the raster hold only one class ({', '.join(present) or 'none'}) in field "
+            f"'{class_field}'; a probe needs at least two classes."
+        )
+    if len(present) < len(class_names):
+        keep = [class_names.index(name) for name in present]
+        remap = {old: new for new, old in enumerate(keep)}
+        samples.labels = np.array([remap[int(label)] for label in samples.labels], dtype=np.int64)
+        samples.class_names = present
+    if skipped:
+        samples.warnings.append(f"{skipped} feature(s) lie outside the raster, on nodata or have no class; skipped.")
+    for name, count in samples.counts().items():
+        if count < MIN_SAMPLES_WARNING:
+            samples.warnings.append(f"Class '{name}' has only {count} sample(s); label at least {MIN_SAMPLES_WARNING}.")
+    for message in samples.warnings:
+        feedback.info(message)
+    feedback.set_progress(100.0)
+    return samples

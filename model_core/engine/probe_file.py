@@ -1,0 +1,190 @@
+"""Probe files without pickle: `<name>.json` (kind, classes, colours, model id, metrics) + `<name>.npz` (arrays).
+
+Logistic probes store the scaler and coefficients, random forests every tree's node arrays, kNN probes the training
+embeddings; loading rebuilds a scikit-learn estimator that predicts exactly like the saved one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.tree._tree import NODE_DTYPE, Tree
+
+from ..errors import ProbeFileError
+from .probe import Probe, ProbeReport, logistic_parts, make_estimator
+
+FORMAT = "geomeld-probe"
+VERSION = 1
+PICKLE_MAGIC = b"\x80"
+TREE_FIELDS = ("left_child", "right_child", "feature", "threshold")
+
+
+def arrays_path(path: str | os.PathLike) -> Path:
+    """The npz file that goes with a probe's JSON file."""
+    return Path(path).with_suffix(".npz")
+
+
+# ---- estimator <-> arrays -------------------------------------------------------------------------------------------
+def _logistic_arrays(probe: Probe) -> dict[str, np.ndarray]:
+    scaler, logistic = logistic_parts(probe.estimator)
+    return {
+        "scaler_mean": scaler.mean_,
+        "scaler_scale": scaler.scale_,
+        "coef": logistic.coef_,
+        "intercept": logistic.intercept_,
+        "classes": logistic.classes_,
+    }
+
+
+def _forest_arrays(probe: Probe) -> dict[str, np.ndarray]:
+    trees = [tree.tree_ for tree in probe.estimator.estimators_]
+    arrays = {name: np.concatenate([tree.__getstate__()["nodes"][name] for tree in trees]) for name in TREE_FIELDS}
+    arrays["value"] = np.concatenate([tree.value[:, 0, :] for tree in trees])
+    arrays["offsets"] = np.cumsum([0] + [tree.node_count for tree in trees])
+    arrays["max_depth"] = np.array([tree.max_depth for tree in trees])
+    arrays["classes"] = probe.estimator.classes_
+    return arrays
+
+
+def _knn_arrays(probe: Probe) -> dict[str, np.ndarray]:
+    knn = probe.estimator
+    return {"embeddings": knn._fit_X, "labels": knn.classes_[knn._y], "classes": knn.classes_}
+
+
+def _rebuild_logistic(arrays: dict[str, np.ndarray], dim: int, params: dict) -> object:
+    estimator = make_estimator("logistic", params)
+    scaler, logistic = logistic_parts(estimator)
+    scaler.mean_, scaler.scale_ = arrays["scaler_mean"], arrays["scaler_scale"]
+    scaler.var_, scaler.n_features_in_, scaler.n_samples_seen_ = arrays["scaler_scale"] ** 2, dim, 1
+    logistic.coef_, logistic.intercept_, logistic.classes_ = arrays["coef"], arrays["intercept"], arrays["classes"]
+    logistic.n_features_in_ = dim
+    return estimator
+
+
+def _rebuild_tree(arrays: dict[str, np.ndarray], index: int, dim: int, n_classes: int) -> DecisionTreeClassifier:
+    start, end = int(arrays["offsets"][index]), int(arrays["offsets"][index + 1])
+    nodes = np.zeros(end - start, dtype=NODE_DTYPE)
+    for name in TREE_FIELDS:
+        nodes[name] = arrays[name][start:end]
+    tree = Tree(dim, np.array([n_classes], dtype=np.intp), 1)
+    values = np.ascontiguousarray(arrays["value"][start:end, np.newaxis, :], dtype=np.float64)
+    tree.__setstate__(
+        {"max_depth": int(arrays["max_depth"][index]), "node_count": end - start, "nodes": nodes, "values": values}
+    )
+    classifier = DecisionTreeClassifier()
+    classifier.tree_, classifier.n_outputs_, classifier.n_classes_ = tree, 1, n_classes
+    classifier.classes_, classifier.n_features_in_ = arrays["classes"], dim
+    return classifier
+
+
+def _rebuild_forest(arrays: dict[str, np.ndarray], dim: int, params: dict) -> object:
+    n_classes = len(arrays["classes"])
+    forest = RandomForestClassifier(**params)
+    forest.estimators_ = [_rebuild_tree(arrays, i, dim, n_classes) for i in range(len(arrays["offsets"]) - 1)]
+    forest.classes_, forest.n_classes_, forest.n_outputs_ = arrays["classes"], n_classes, 1
+    forest.n_features_in_ = dim
+    return forest
+
+
+def _rebuild_knn(arrays: dict[str, np.ndarray], dim: int, params: dict) -> object:
+    del dim
+    return make_estimator("knn", params, n_samples=len(arrays["labels"])).fit(arrays["embeddings"], arrays["labels"])
+
+
+ARRAYS = {"logistic": _logistic_arrays, "random_forest": _forest_arrays, "knn": _knn_arrays}
+REBUILD = {"logistic": _rebuild_logistic, "random_forest": _rebuild_forest, "knn": _rebuild_knn}
+
+
+# ---- files ----------------------------------------------------------------------------------------------------------
+def _replace_atomic(target: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def save_probe(probe: Probe, path: str | os.PathLike) -> Path:
+    """Write `path` (.json) and its .npz beside it, each atomically; no pickle is involved."""
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        raise ProbeFileError(f"Probe files end in .json ('{path.name}' does not).")
+    if not path.parent.is_dir():
+        raise ProbeFileError(f"The output folder '{path.parent}' does not exist.")
+    arrays = ARRAYS[probe.kind](probe)
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": probe.kind,
+        "classes": probe.classes,
+        "colours": [list(colour) for colour in probe.colours],
+        "model_id": probe.model_id,
+        "band_names": probe.band_names,
+        "embedding_dim": probe.embedding_dim,
+        "hyperparameters": probe.hyperparameters,
+        "metrics": probe.report.to_dict() if probe.report is not None else None,
+        "arrays": arrays_path(path).name,
+    }
+    _replace_atomic(arrays_path(path), lambda handle: np.savez_compressed(handle, **arrays))
+    _replace_atomic(path, lambda handle: handle.write(json.dumps(document, indent=1).encode("utf-8")))
+    return path
+
+
+def _read_document(path: Path) -> dict:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ProbeFileError(f"Cannot read the probe file '{path}' ({exc.strerror}).") from None
+    if raw.startswith(PICKLE_MAGIC):
+        raise ProbeFileError(f"'{path.name}' is a Python pickle; GeoMeld never loads pickles (probes are JSON + npz).")
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ProbeFileError(f"'{path.name}' is not a GeoMeld probe file (not JSON).") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ProbeFileError(f"'{path.name}' is JSON but not a GeoMeld probe file.")
+    if int(document.get("version", 0)) > VERSION:
+        raise ProbeFileError(f"'{path.name}' was written by a newer GeoMeld; update the plugin to use it.")
+    return document
+
+
+def load_probe(path: str | os.PathLike, model_id: str | None = None) -> Probe:
+    """Read a probe; refuses pickles, other files and (when model_id is given) probes made for other weights."""
+    path = Path(path)
+    document = _read_document(path)
+    if model_id is not None and document["model_id"] != model_id:
+        raise ProbeFileError(
+            f"'{path.name}' was trained on embeddings of model {document['model_id'][:12]}, but the loaded model "
+            f"is {model_id[:12]}; train the probe again with these weights."
+        )
+    try:
+        with np.load(path.parent / document["arrays"], allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError) as exc:
+        raise ProbeFileError(f"The arrays of probe '{path.name}' cannot be read ({exc}).") from None
+    kind = document["kind"]
+    if kind not in REBUILD:
+        raise ProbeFileError(f"'{path.name}' holds an unknown probe kind '{kind}'.")
+    estimator = REBUILD[kind](arrays, int(document["embedding_dim"]), document["hyperparameters"])
+    metrics = document.get("metrics")
+    return Probe(
+        kind,
+        list(document["classes"]),
+        [tuple(colour) for colour in document["colours"]],
+        estimator,
+        int(document["embedding_dim"]),
+        document["model_id"],
+        list(document.get("band_names", [])),
+        document["hyperparameters"],
+        ProbeReport.from_dict(metrics) if metrics else None,
+    )
