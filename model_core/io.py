@@ -5,6 +5,7 @@ Everything here uses GDAL (shipped with QGIS); nothing imports qgis or torch.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -346,6 +347,7 @@ GDAL_TYPES = {
     np.dtype("float32"): gdal.GDT_Float32,
     np.dtype("float64"): gdal.GDT_Float64,
 }
+CATEGORY_NAMES_KEY = "CATEGORY_NAMES"
 CREATION_OPTIONS = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
 
 
@@ -391,6 +393,8 @@ def atomic_geotiff(
         dataset.FlushCache()
         dataset = None
         os.replace(tmp_name, path)
+        if os.path.exists(tmp_name + ".aux.xml"):
+            os.replace(tmp_name + ".aux.xml", str(path) + ".aux.xml")
     except BaseException:
         dataset = None
         for leftover in (tmp_name, tmp_name + ".ovr", tmp_name + ".aux.xml"):
@@ -431,4 +435,6 @@ def write_geotiff(
             dataset.GetRasterBand(1).SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
         if category_names:
             dataset.GetRasterBand(1).SetRasterCategoryNames(list(category_names))
+            # GeoTIFF keeps category names only in a .aux.xml sidecar; the TIFF metadata keeps them in the file.
+            dataset.SetMetadataItem(CATEGORY_NAMES_KEY, json.dumps(list(category_names)))
     return Path(path)
