@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from osgeo import gdal
 from qgis.core import (
     QgsCategorizedSymbolRenderer,
@@ -26,6 +28,8 @@ from qgis.core import (
     QgsVectorLayerSimpleLabeling,
 )
 from qgis.PyQt.QtGui import QColor
+
+from ..model_core.io import CATEGORY_NAMES_KEY
 
 GROUP_NAME = "GeoMeld"
 # Distinct colours for classes without a colour table (ColorBrewer Set1/Set3-like).
@@ -55,7 +59,7 @@ def raster_classes(path: str) -> list[tuple[int, str, QColor]]:
     """(value, name, colour) of the classes of a class raster, from its category names and colour table."""
     dataset = gdal.Open(path)
     band = dataset.GetRasterBand(1)
-    names = band.GetRasterCategoryNames() or []
+    names = band.GetRasterCategoryNames() or json.loads(dataset.GetMetadataItem(CATEGORY_NAMES_KEY) or "[]")
     table = band.GetRasterColorTable()
     nodata = band.GetNoDataValue()
     values = [i for i, name in enumerate(names) if name]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsFeatureRequest,
     QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterNumber,
@@ -140,16 +142,15 @@ class QueryByExampleAlgorithm(HeatmapAlgorithm):
 
         raster = self.open_input(parameters, context)
         source = self.parameterAsSource(parameters, POINTS, context)
-        points = [(point.x(), point.y()) for feature in source.getFeatures() for point in feature.geometry().vertices()]
+        request = QgsFeatureRequest().setDestinationCrs(
+            QgsCoordinateReferenceSystem.fromWkt(raster.crs_wkt), context.transformContext()
+        )
+        points = [
+            (point.x(), point.y()) for feature in source.getFeatures(request) for point in feature.geometry().vertices()
+        ]
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
         result = similar_to_points(
-            raster,
-            self.model(),
-            points,
-            out_path,
-            points_crs=source.sourceCrs().toWkt(),
-            feedback=feedback,
-            **self.heatmap_options(parameters, context),
+            raster, self.model(), points, out_path, feedback=feedback, **self.heatmap_options(parameters, context)
         )
         return self.heatmap_results(result, feedback)
 
