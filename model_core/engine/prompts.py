@@ -167,15 +167,20 @@ class TextScorer:
 
     def __call__(self, pixels: np.ndarray) -> np.ndarray:
         """(N, D) L2-normalised pixel embeddings -> (N,) probability of the query (sum over its phrases)."""
-        return self.probabilities(pixels)[:, : self.n_positive].sum(axis=1)
+        weights = self._exp_logits(pixels)
+        return weights[:, : self.n_positive].sum(axis=1) / weights.sum(axis=1)
 
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:
         """(N, D) pixel embeddings -> (N, P + K) softmax probabilities."""
-        logits = self.logit_scale * (pixels @ self.vectors.T)
+        weights = self._exp_logits(pixels)
+        weights /= weights.sum(axis=1, keepdims=True)
+        return weights
+
+    def _exp_logits(self, pixels: np.ndarray) -> np.ndarray:
+        """exp(logit - max logit) per pixel and prompt (the softmax numerators)."""
+        logits = pixels @ (self.logit_scale * self.vectors.T)
         logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        return logits
+        return np.exp(logits, out=logits)
 
 
 def text_scorer(model, text: str, negatives: Sequence[str] = ()) -> TextScorer:

@@ -10,6 +10,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from scipy import ndimage
 from ..errors import QueryInputError, RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import Window, iter_windows, write_geotiff
-from .embedding import open_embedding
+from .embedding import EmbeddingFile, open_embedding
 
 gdal.UseExceptions()
 ogr.UseExceptions()
@@ -91,10 +92,12 @@ class Place:
 
 def _unit_pixels(embedding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(D, h, w) -> ((N, D) L2-normalised embeddings of the valid pixels, (h*w,) validity)."""
-    pixels = embedding.reshape(embedding.shape[0], -1).T
-    norms = np.linalg.norm(pixels, axis=1)
+    flat = embedding.reshape(embedding.shape[0], -1)
+    norms = np.sqrt(np.einsum("dn,dn->n", flat, flat))
     valid = np.isfinite(norms) & (norms > 0)
-    return pixels[valid] / norms[valid, None], valid
+    if valid.all():
+        return (flat / norms).T, valid
+    return (flat[:, valid] / norms[valid]).T, valid
 
 
 def score_embeddings(
@@ -116,17 +119,29 @@ def score_embeddings(
     grid = Grid.of(embedding_paths[0])
     out = np.full((channels, grid.height, grid.width), np.nan, dtype=np.float32)
     windows = list(iter_windows(grid.width, grid.height, tile))
-    for index, window in enumerate(windows):
-        feedback.check_cancelled()
-        units = [_unit_pixels(file.read(window)) for file in files]
-        valid = np.logical_and.reduce([v for _, v in units])
-        values = np.full((window.width * window.height, channels), np.nan, dtype=np.float32)
-        if valid.any():
-            values[valid] = np.asarray(score(*[p[valid[v]] for p, v in units])).reshape(-1, channels)
-        rows, cols = window.slices()
-        out[:, rows, cols] = values.T.reshape(channels, window.height, window.width)
-        feedback.set_progress(100.0 * (index + 1) / len(windows))
+    # One thread reads (and decompresses) the next window while this one scores the current window.
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = reader.submit(_read_windows, files, windows[0])
+        for index, window in enumerate(windows):
+            feedback.check_cancelled()
+            embeddings = pending.result()
+            if index + 1 < len(windows):
+                pending = reader.submit(_read_windows, files, windows[index + 1])
+            units = [_unit_pixels(embedding) for embedding in embeddings]
+            valid = np.logical_and.reduce([v for _, v in units])
+            values = np.full((window.width * window.height, channels), np.nan, dtype=np.float32)
+            if valid.all():
+                values[:] = np.asarray(score(*[p for p, _ in units])).reshape(-1, channels)
+            elif valid.any():
+                values[valid] = np.asarray(score(*[p[valid[v]] for p, v in units])).reshape(-1, channels)
+            rows, cols = window.slices()
+            out[:, rows, cols] = values.T.reshape(channels, window.height, window.width)
+            feedback.set_progress(100.0 * (index + 1) / len(windows))
     return out[0] if channels == 1 else out
+
+
+def _read_windows(files: Sequence[EmbeddingFile], window: Window) -> list[np.ndarray]:
+    return [file.read(window) for file in files]
 
 
 def pixel_embeddings(embedding_path: str | os.PathLike, pixels: Sequence[tuple[int, int]]) -> np.ndarray:
