@@ -93,8 +93,9 @@ def test_band_dropout_keeps_the_required_bands() -> None:
 
 
 def test_ema_schedule_and_infonce_prefer_matching_pairs() -> None:
-    assert ema_momentum(0, 100, 0.99, 0.999) == pytest.approx(0.99)
-    assert ema_momentum(100, 100, 0.99, 0.999) == pytest.approx(0.999)
+    assert ema_momentum(0.0, 0.99, 0.999) == pytest.approx(0.99)
+    assert ema_momentum(0.5, 0.99, 0.999) == pytest.approx(0.9945)
+    assert ema_momentum(1.0, 0.99, 0.999) == pytest.approx(0.999)
     embeddings = torch.nn.functional.normalize(torch.randn(8, 16, generator=torch.Generator().manual_seed(1)), dim=1)
     scale = torch.tensor(math.log(10.0))
     assert info_nce(embeddings, embeddings, scale) < info_nce(embeddings, embeddings.roll(1, dims=0), scale)

@@ -60,9 +60,9 @@ def dense_text_loss(
     return lulc_cross_entropy(padded, lulc, torch.ones_like(lulc[:, None], dtype=logits.dtype))
 
 
-def ema_momentum(step: int, total_steps: int, start: float, end: float) -> float:
-    """EMA teacher momentum rising from `start` to `end` along a half-cosine over training."""
-    progress = min(max(step / max(total_steps, 1), 0.0), 1.0)
+def ema_momentum(progress: float, start: float, end: float) -> float:
+    """EMA teacher momentum rising from `start` to `end` along a half-cosine over training progress (0..1)."""
+    progress = min(max(progress, 0.0), 1.0)
     return end - (end - start) * (math.cos(math.pi * progress) + 1.0) / 2.0
 
 

@@ -225,16 +225,15 @@ class Pretraining:
             weight_decay=train["weight_decay"],
             betas=(0.9, 0.95),
         )
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.step = 0
         if checkpoint is not None:
             self.objective.model.load_state_dict(checkpoint["model"])
             self.objective.teacher.load_state_dict(checkpoint["teacher"])
             self.optimizer.load_state_dict(checkpoint["optimizer"])
-            self.scheduler.load_state_dict(checkpoint["scheduler"])
             self.step = int(checkpoint["step"])
             restore_rng(checkpoint["rng"], self.generator)
         self.wall_before = float(checkpoint["wall_seconds"]) if checkpoint is not None else 0.0
+        self.started = time.time()
         self.network = (
             DistributedDataParallel(self.objective, find_unused_parameters=True) if self.world > 1 else self.objective
         )
@@ -251,14 +250,27 @@ class Pretraining:
             model["variant"], mean=tuple(mean), std=tuple(std), vocab_size=self.tokenizer.vocab_size, **overrides
         )
 
-    def _lr_factor(self, step: int) -> float:
-        """Linear warm-up, then cosine decay to 5 % of the peak learning rate."""
+    def elapsed(self) -> float:
+        """Training wall time in seconds, including the runs this one resumes."""
+        return self.wall_before + time.time() - self.started
+
+    def progress(self) -> float:
+        """Fraction of the budget used: steps, or wall time against train.max_minutes (single process), if larger.
+
+        The learning-rate and EMA schedules follow it, so a run cut by the time budget still anneals completely;
+        it is a function of the restored step and wall time, so it resumes with the run.
+        """
         train = self.config["train"]
-        warmup, total = max(train["warmup_steps"], 1), max(train["steps"], 1)
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min((step - warmup) / max(total - warmup, 1), 1.0)
-        return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * progress))
+        done = self.step / max(train["steps"], 1)
+        if self.world == 1 and "max_minutes" in train:
+            done = max(done, self.elapsed() / (60.0 * train["max_minutes"]))
+        return min(done, 1.0)
+
+    def learning_rate(self) -> float:
+        """Peak rate x linear warm-up x cosine decay (to 5 %) over the progress."""
+        train = self.config["train"]
+        warmup = min(1.0, (self.step + 1) / max(train["warmup_steps"], 1))
+        return train["lr"] * warmup * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * self.progress())))
 
     def batches(self) -> Iterator[Batch]:
         """Training batches from the current step on, epoch after epoch (deterministic order, so resumable)."""
@@ -301,15 +313,17 @@ class Pretraining:
         if train.get("channels_last"):
             batch.image = batch.image.contiguous(memory_format=torch.channels_last)
         self.objective.model.train()
+        lr = self.learning_rate()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
         with autocast:
             losses = self.network(batch)
         self.optimizer.zero_grad(set_to_none=True)
         losses["total"].backward()
         torch.nn.utils.clip_grad_norm_(self.objective.model.parameters(), train["grad_clip"])
         self.optimizer.step()
-        self.scheduler.step()
         ema = self.config["ema"]
-        momentum = ema_momentum(self.step, train["steps"], ema["start"], ema["end"])
+        momentum = ema_momentum(self.progress(), ema["start"], ema["end"])
         ema_update(self.objective.teacher, self.objective.model.image, momentum)
         with torch.no_grad():
             self.objective.model.logit_scale.clamp_(0.0, math.log(100.0))
@@ -317,7 +331,7 @@ class Pretraining:
         values = {name: float(value.detach()) for name, value in losses.items()}
         values.update(
             step=self.step,
-            lr=self.scheduler.get_last_lr()[0],
+            lr=lr,
             momentum=momentum,
             logit_scale=float(self.objective.model.logit_scale.detach().exp()),
         )
@@ -334,7 +348,6 @@ class Pretraining:
             "card_extra": self.card_extra(wall_seconds),
             "teacher": self.objective.teacher.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
             "step": self.step,
             "rng": rng_state(self.generator),
             "dem_std": self.dem_std,
@@ -361,27 +374,22 @@ class Pretraining:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.command = command
         train = self.config["train"]
-        started = time.time()
+        self.started = time.time()
         handle, writer = self._open_log() if self.rank == 0 else (None, None)
         try:
             batches = self.batches()
-            deadline = started + 60.0 * train.get("max_minutes", float("inf"))
-            while self.step < train["steps"]:
-                if self.world == 1 and time.time() > deadline:  # single process: DDP ranks must agree
-                    print(f"stopping at step {self.step}: train.max_minutes reached", file=sys.stderr)
-                    self.checkpoint(self.wall_before + time.time() - started)
-                    break
+            while self.progress() < 1.0:
                 values = self.train_step(next(batches))
-                values["seconds"] = round(self.wall_before + time.time() - started, 2)
+                values["seconds"] = round(self.elapsed(), 2)
                 if writer is not None:
                     writer.writerow(values)
                     handle.flush()
-                if self.step % train["checkpoint_every"] == 0 or self.step == train["steps"]:
-                    self.checkpoint(self.wall_before + time.time() - started)
+                if self.step % train["checkpoint_every"] == 0 or self.progress() >= 1.0:
+                    self.checkpoint(self.elapsed())
         finally:
             if handle is not None:
                 handle.close()
-        wall = self.wall_before + time.time() - started
+        wall = self.elapsed()
         if self.rank != 0:
             return self.out_dir / "model"
         plot_losses(self.out_dir / LOG_NAME, self.out_dir / PLOT_NAME)
