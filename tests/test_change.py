@@ -77,7 +77,7 @@ def test_change_map_finds_the_pasted_block(geomeld_model, dates, tmp_path):
     assert float(np.median(distance[block])) > float(np.median(distance[~block]))
     assert score > 0.5
     best = result.places[0]
-    assert best.rank == 1 and best.area_ha == pytest.approx(best.pixels * 0.01, rel=1e-6)  # 10 m pixels
+    assert best.rank == 1 and best.area_ha == pytest.approx(best.pixels * 0.01, rel=2e-3)  # 10 m pixels, geodesic
     assert 0.5 * block.sum() * 0.01 < best.area_ha < 2 * block.sum() * 0.01
     assert (tmp_path / "change.gpkg").exists()
 

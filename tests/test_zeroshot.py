@@ -9,7 +9,8 @@ import pytest
 from osgeo import gdal
 
 from model_core.cli import main
-from model_core.engine.zeroshot import CLASS_NODATA, zeroshot_patches, zeroshot_segment
+from model_core.engine.classmap import class_names_of
+from model_core.engine.zeroshot import zeroshot_patches, zeroshot_segment
 from model_core.errors import QueryInputError
 from tests.conftest import REPO_ROOT, shared
 
@@ -71,14 +72,15 @@ def test_class_map_of_a_chip(geomeld_model, tmp_path):
     dataset = gdal.Open(str(result.path))
     band = dataset.GetRasterBand(1)
     values = band.ReadAsArray()
-    assert dataset.GetMetadata()["classes"] == ",".join(classes)
-    assert band.GetRasterColorTable() is not None and band.GetNoDataValue() == CLASS_NODATA
-    assert set(np.unique(values)) <= {0, 1, 2, 3, CLASS_NODATA}
+    assert class_names_of(dataset) == classes
+    assert band.GetRasterColorTable() is not None and band.GetNoDataValue() == 0
+    assert set(np.unique(values)) <= {0, 1, 2, 3, 4}
+    valid = values != 0
+    assert sum(result.pixels.values()) == int(valid.sum()) > 0
     probabilities = gdal.Open(str(result.probabilities)).ReadAsArray()
     assert probabilities.shape == (4, *values.shape)
-    valid = values != CLASS_NODATA
     np.testing.assert_allclose(probabilities.sum(axis=0)[valid], 1.0, rtol=1e-4)
-    np.testing.assert_array_equal(np.argmax(probabilities, axis=0)[valid], values[valid])
+    np.testing.assert_array_equal(np.argmax(probabilities, axis=0)[valid] + 1, values[valid])
 
 
 @pytest.mark.parametrize(("classes", "message"), [("water", "at least two"), ("water, 洪水", "cannot represent")])

@@ -7,7 +7,6 @@ Shared by text queries, query by example and change detection. The embedding ras
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,13 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 from scipy import ndimage
+from shapely.geometry import Polygon
 
 from ..errors import QueryInputError, RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import Window, iter_windows, write_geotiff
+from .areas import GeodesicArea
 from .embedding import EmbeddingFile, open_embedding
+from .vector_io import add_feature, atomic_gpkg
 
 gdal.UseExceptions()
 ogr.UseExceptions()
@@ -30,6 +32,7 @@ ogr.UseExceptions()
 SCORE_NODATA = -1.0
 MASK_NODATA = 255
 SCORE_TILE = 512
+AREA_SAMPLES = 65
 # Mask colours: hits red, the rest transparent.
 MASK_COLOURS = {0: (0, 0, 0, 0), 1: (230, 30, 30, 255), MASK_NODATA: (0, 0, 0, 0)}
 
@@ -61,20 +64,13 @@ class Grid:
         return int(np.floor(col)), int(np.floor(row))
 
     def row_areas_ha(self) -> np.ndarray:
-        """(height,) area of one pixel of each row in hectares (geodesic for geographic CRS)."""
-        srs = osr.SpatialReference(wkt=self.crs_wkt)
-        x0, dx, _, y0, _, dy = self.geotransform
-        if srs.IsGeographic():
-            from pyproj import CRS
-
-            geod = CRS.from_wkt(self.crs_wkt).get_geod()
-            tops = y0 + np.arange(self.height) * dy
-            areas = [
-                abs(geod.polygon_area_perimeter([x0, x0 + dx, x0 + dx, x0], [t, t, t + dy, t + dy])[0]) for t in tops
-            ]
-            return np.asarray(areas, dtype=np.float64) / 1e4
-        metres = srs.GetLinearUnits() if srs.IsProjected() else 1.0
-        return np.full(self.height, abs(dx * dy) * metres * metres / 1e4, dtype=np.float64)
+        """(height,) geodesic area (WGS84) of one pixel of each row in hectares, as in the engine's area tables."""
+        area = GeodesicArea(self.crs_wkt)
+        corners = np.array([(0, 0), (1, 0), (1, 1), (0, 1)], dtype=np.float64)
+        # Pixel area varies smoothly down the rows: measure up to AREA_SAMPLES rows and interpolate the others.
+        rows = np.unique(np.linspace(0, self.height - 1, min(self.height, AREA_SAMPLES)).round())
+        sampled = [area.hectares(Polygon(zip(*self.xy(corners[:, 0], corners[:, 1] + row)))) for row in rows]
+        return np.interp(np.arange(self.height), rows, sampled)
 
 
 @dataclass(frozen=True)
@@ -88,6 +84,12 @@ class Place:
     mean_score: float
     area_ha: float
     pixels: int
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """(N, D) vectors scaled to unit length (zero vectors stay zero)."""
+    norms = np.sqrt(np.einsum("nd,nd->n", vectors, vectors))
+    return vectors / np.maximum(norms, 1e-12)[:, None]
 
 
 def _unit_pixels(embedding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -215,48 +217,37 @@ def check_output_paths(*paths: str | os.PathLike | None) -> None:
             raise RasterInputError(f"Output folder '{Path(path).parent}' does not exist.")
 
 
+PLACE_FIELDS: tuple[tuple[str, type], ...] = (
+    ("rank", int),
+    ("score", float),
+    ("mean_score", float),
+    ("area_ha", float),
+    ("pixels", int),
+)
+
+
 def write_polygons(ranks: np.ndarray, places: Sequence[Place], grid: Grid, out_path: str | os.PathLike) -> Path:
     """Write the ranked regions as a GeoPackage (rank, score, mean_score, area_ha, pixels), atomically."""
-    out_path = Path(out_path)
     memory = f"/vsimem/geomeld_regions_{uuid.uuid4().hex}.tif"
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=".tmp.gpkg", dir=out_path.parent)
-    os.close(fd)
-    os.remove(tmp_name)
-    raster = band = source = layer = None
+    raster = gdal.GetDriverByName("GTiff").Create(memory, grid.width, grid.height, 1, gdal.GDT_Int32)
+    regions = None
     try:
-        raster = gdal.GetDriverByName("GTiff").Create(memory, grid.width, grid.height, 1, gdal.GDT_Int32)
         raster.SetGeoTransform(list(grid.geotransform))
-        raster.SetProjection(grid.crs_wkt)
         band = raster.GetRasterBand(1)
         band.WriteArray(ranks.astype(np.int32))
-        source = ogr.GetDriverByName("GPKG").CreateDataSource(tmp_name)
-        layer = source.CreateLayer(
-            "places", srs=osr.SpatialReference(wkt=grid.crs_wkt) if grid.crs_wkt else None, geom_type=ogr.wkbPolygon
-        )
-        layer.CreateField(ogr.FieldDefn("rank", ogr.OFTInteger))
-        for name in ("score", "mean_score", "area_ha"):
-            layer.CreateField(ogr.FieldDefn(name, ogr.OFTReal))
-        layer.CreateField(ogr.FieldDefn("pixels", ogr.OFTInteger))
-        gdal.Polygonize(band, band, layer, 0, ["8CONNECTED=8"])
-        by_rank = {p.rank: p for p in places}
-        layer.StartTransaction()
-        for feature in layer:
-            place = by_rank[feature.GetField("rank")]
-            for name in ("score", "mean_score", "area_ha", "pixels"):
-                feature.SetField(name, getattr(place, name))
-            layer.SetFeature(feature)
-        layer.CommitTransaction()
-        source = layer = None
-        os.replace(tmp_name, out_path)
-    except BaseException:
-        source = layer = None
-        if os.path.exists(tmp_name):
-            os.remove(tmp_name)
-        raise
+        regions = ogr.GetDriverByName("Memory").CreateDataSource("regions")
+        polygons = regions.CreateLayer("regions", geom_type=ogr.wkbPolygon)
+        polygons.CreateField(ogr.FieldDefn("rank", ogr.OFTInteger))
+        gdal.Polygonize(band, band, polygons, 0, ["8CONNECTED=8"])
+        by_rank = {place.rank: place for place in places}
+        with atomic_gpkg(out_path, "places", ogr.wkbPolygon, grid.crs_wkt, PLACE_FIELDS) as layer:
+            for region in polygons:
+                place = by_rank[region.GetField("rank")]
+                add_feature(layer, region.GetGeometryRef(), {name: getattr(place, name) for name, _ in PLACE_FIELDS})
     finally:
-        raster = band = None
+        band = raster = regions = None
         gdal.Unlink(memory)
-    return out_path
+    return Path(out_path)
 
 
 @dataclass

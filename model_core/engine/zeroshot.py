@@ -13,12 +13,13 @@ import numpy as np
 
 from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
-from ..io import SentinelRaster, open_raster, write_geotiff
-from .embedding import embed_raster
+from ..io import SentinelRaster, open_raster
+from .classmap import write_class_map
+from .embedding import embed_raster, open_embedding
 from .palette import default_colours
 from .prompts import class_scorer
 from .query import EMBED_SHARE, as_raster
-from .scoremap import Grid, check_output_paths, output_set, score_embeddings
+from .scoremap import check_output_paths, unit_rows
 
 
 @dataclass
@@ -28,6 +29,7 @@ class ZeroShotResult:
     path: Path
     probabilities: Path | None
     classes: list[str]
+    pixels: dict[str, int]
     embedding_cached: bool
 
 
@@ -49,61 +51,33 @@ def zeroshot_segment(
     probabilities_out: str | os.PathLike | None = None,
     feedback: Feedback | None = None,
 ) -> ZeroShotResult:
-    """Class raster from class names alone: each pixel takes the class whose text embedding it matches best."""
+    """Class raster from class names alone: each pixel takes the class whose text embedding it matches best.
+
+    Written like a probe's class map (value i = i-th class, 0 = nodata, palette colours, class names), with
+    optional per-class probabilities (softmax over the classes with the model's logit scale).
+    """
     feedback = ensure_feedback(feedback)
     check_output_paths(out_path, probabilities_out)
     scorer = class_scorer(model, classes)
     raster = as_raster(raster)
     embedding = embed_raster(raster, model, feedback=feedback.scaled(0, EMBED_SHARE))
-    probabilities = score_embeddings(
-        [embedding.path], scorer.probabilities, feedback.scaled(EMBED_SHARE, 95), channels=len(scorer.positives)
-    )
     names = list(scorer.positives)
-    _write_class_outputs(probabilities, names, Grid.of(embedding.path), out_path, probabilities_out)
-    feedback.set_progress(100)
+    counts = write_class_map(
+        open_embedding(embedding.path),
+        lambda pixels: scorer.probabilities(unit_rows(pixels)),
+        names,
+        default_colours(len(names)),
+        out_path,
+        probabilities_path=probabilities_out,
+        feedback=feedback.scaled(EMBED_SHARE, 100),
+    )
     return ZeroShotResult(
         Path(out_path),
         None if probabilities_out is None else Path(probabilities_out),
         names,
+        counts,
         bool(embedding.cached),
     )
-
-
-CLASS_NODATA = 255
-PROBABILITY_NODATA = -1.0
-
-
-def _write_class_outputs(
-    probabilities: np.ndarray,
-    names: Sequence[str],
-    grid: Grid,
-    out_path: str | os.PathLike,
-    probabilities_out: str | os.PathLike | None,
-) -> None:
-    """Class raster (value i = names[i], palette colours, 255 nodata) and optional per-class probabilities."""
-    valid = np.isfinite(probabilities[0])
-    filled = np.nan_to_num(probabilities, nan=PROBABILITY_NODATA)
-    classes = np.where(valid, np.argmax(filled, axis=0), CLASS_NODATA).astype(np.uint8)
-    colours = {index: (*rgb, 255) for index, rgb in enumerate(default_colours(len(names)))}
-    with output_set() as written:
-        written.append(
-            write_geotiff(
-                out_path,
-                classes,
-                grid.geotransform,
-                grid.crs_wkt,
-                nodata=CLASS_NODATA,
-                metadata={"classes": ",".join(names)},
-                color_table=colours,
-                category_names=list(names),
-            )
-        )
-        if probabilities_out is not None:
-            written.append(
-                write_geotiff(
-                    probabilities_out, filled, grid.geotransform, grid.crs_wkt, PROBABILITY_NODATA, band_names=names
-                )
-            )
 
 
 def zeroshot_patches(
