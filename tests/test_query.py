@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from osgeo import gdal, ogr
+from osgeo import gdal, ogr, osr
 from sklearn.metrics import roc_auc_score
 
 from model_core.bands import MODEL_BANDS
@@ -14,7 +14,8 @@ from model_core.cli import main
 from model_core.engine.prompts import background_phrases, parse_query, text_scorer
 from model_core.engine.query import text_query
 from model_core.engine.similar import similar_to_points
-from model_core.errors import QueryInputError
+from model_core.errors import CancelledError, QueryInputError
+from model_core.feedback import Feedback
 from model_core.io import open_raster
 from tests.conftest import REPO_ROOT, shared
 
@@ -135,8 +136,6 @@ def test_points_from_a_vector_file_in_another_crs(geomeld_model, tmp_path):
     x0, dx, _, y0, _, dy = raster.geotransform
     x, y = x0 + 100.5 * dx, y0 + 80.5 * dy
     gpkg = tmp_path / "pts.gpkg"
-    from osgeo import osr
-
     source = osr.SpatialReference(wkt=raster.crs_wkt)
     wgs84 = osr.SpatialReference()
     wgs84.ImportFromEPSG(4326)
@@ -214,3 +213,15 @@ def test_cli_bad_query_exits_2_without_output(weights_dir, tmp_path, capsys):
     code = main(["similar", chip, "--point", "0,0", "--out", str(tmp_path / "s.tif"), "--weights", str(weights_dir)])
     assert code == 2 and "outside the raster" in capsys.readouterr().err
     assert list(Path(tmp_path).iterdir()) == []
+
+
+def test_cancel_leaves_no_output(geomeld_model, tmp_path):
+    chip = shared("terramesh_examples/S2L1C/" + TERRAMESH + ".tif")
+    text_query(chip, geomeld_model, "forest", tmp_path / "warm.tif")  # the embedding is cached now
+    (tmp_path / "warm.tif").unlink()
+    cancelled = Feedback(is_cancelled=lambda: True)
+    with pytest.raises(CancelledError):
+        text_query(
+            chip, geomeld_model, "forest", tmp_path / "heat.tif", mask_out=tmp_path / "m.tif", feedback=cancelled
+        )
+    assert list(tmp_path.iterdir()) == []
