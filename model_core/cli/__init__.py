@@ -9,7 +9,18 @@ import sys
 from ..errors import GeoMeldError
 
 # Modules of model_core.cli, each exposing register(subparsers) -> None and setting `func` on its parser.
-COMMAND_MODULES: tuple[str, ...] = ("info", "embed", "query", "zeroshot", "similar", "change")
+COMMAND_MODULES: tuple[str, ...] = (
+    "info",
+    "embed",
+    "query",
+    "zeroshot",
+    "similar",
+    "change",
+    "probe",
+    "segment",
+    "vectorize",
+    "cache",
+)
 
 
 def add_raster_options(parser: argparse.ArgumentParser) -> None:

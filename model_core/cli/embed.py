@@ -40,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--encoding", choices=("int8", "float32"), default="int8", help="per-pixel output: storage of the values"
     )
+    parser.add_argument("--pca", help="per-pixel output: also write a PCA colour preview (RGB GeoTIFF)")
     parser.add_argument("--weights", help="weights folder (default: $GEOMELD_WEIGHTS_DIR or the bundled weights)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for ONNX Runtime (default: all)")
     add_raster_options(parser)
@@ -97,6 +98,10 @@ def _embed_per_pixel(args: argparse.Namespace, raster: SentinelRaster, model: Ge
         raise GeoMeldError("Per-pixel embedding rasters need model_core.engine, which is not installed.") from None
     result = embed_raster(raster, model, out, stride=args.stride, encoding=args.encoding, feedback=Feedback(log=print))
     print(f"wrote {result.width} x {result.height} x {result.dim} embeddings ({args.encoding}) to {result.path}")
+    if args.pca:
+        from ..engine.pca import pca_preview
+
+        print(f"wrote PCA preview {pca_preview(result.path, args.pca)}")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,14 +17,13 @@ import numpy as np
 from osgeo import gdal
 
 from ..feedback import Feedback, ensure_feedback
-from ..io import atomic_geotiff
+from ..io import CATEGORY_NAMES_KEY, atomic_geotiff
 from .embedding import EmbeddingFile
 from .smoothing import sieve_band, smooth_band
 
 gdal.UseExceptions()
 
 PROBABILITY_NODATA = -1.0
-CLASSES_KEY = "GEOMELD_CLASSES"
 MAX_CLASSES = 254
 
 
@@ -58,8 +57,10 @@ def uncertainty_of(proba: np.ndarray) -> np.ndarray:
     return (1.0 - (top[:, -1] - top[:, -2])).astype(np.float32)
 
 
-def style_class_band(band: gdal.Band, class_names: Sequence[str], colours: Sequence[Sequence[int]]) -> None:
-    """Colour table (0 transparent) and category names ('no data', then the classes) of a class band."""
+def style_class_raster(dataset: gdal.Dataset, class_names: Sequence[str], colours: Sequence[Sequence[int]]) -> None:
+    """Colour table (0 transparent) and category names ('no data', then the classes, also kept in the TIFF
+    metadata) of a class raster."""
+    band = dataset.GetRasterBand(1)
     table = gdal.ColorTable()
     table.SetColorEntry(0, (0, 0, 0, 0))
     for index, colour in enumerate(colours, start=1):
@@ -67,14 +68,14 @@ def style_class_band(band: gdal.Band, class_names: Sequence[str], colours: Seque
     band.SetRasterColorTable(table)
     band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
     band.SetRasterCategoryNames(["no data", *class_names])
+    dataset.SetMetadataItem(CATEGORY_NAMES_KEY, json.dumps(["no data", *class_names]))
 
 
 def class_names_of(dataset: gdal.Dataset) -> list[str]:
-    """Class names of a class raster (index 1..n), from GeoMeld metadata or the category names."""
-    stored = dataset.GetMetadataItem(CLASSES_KEY)
-    if stored:
-        return list(json.loads(stored))
-    names = dataset.GetRasterBand(1).GetRasterCategoryNames() or []
+    """Names of classes 1..n of a class raster, from its category names (sidecar or TIFF metadata)."""
+    names = dataset.GetRasterBand(1).GetRasterCategoryNames()
+    if not names:
+        names = json.loads(dataset.GetMetadataItem(CATEGORY_NAMES_KEY) or "[]")
     return list(names[1:])
 
 
@@ -146,8 +147,7 @@ def write_class_map(
         if min_mapping_unit_px > 1:
             band.FlushCache()
             sieve_band(band, min_mapping_unit_px)
-        style_class_band(band, class_names, colours)
-        classes.SetMetadataItem(CLASSES_KEY, json.dumps(list(class_names)))
+        style_class_raster(classes, class_names, colours)
     feedback.set_progress(100.0)
     return {name: int(count) for name, count in zip(class_names, counts[1:])}
 

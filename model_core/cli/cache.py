@@ -1,0 +1,29 @@
+"""`cache --info | --clear`: the embedding cache's folder, size and entries, or empty it."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `cache` command."""
+    parser = subparsers.add_parser("cache", help="show or clear the embedding cache")
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--info", action="store_true", help="print the cache folder, entries and size")
+    action.add_argument("--clear", action="store_true", help="delete every cached embedding")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print cache information or clear it."""
+    from ..engine.cache import EmbeddingCache
+
+    cache = EmbeddingCache()
+    if args.clear:
+        print(f"removed {cache.clear()} cached embedding(s) from {cache.folder}")
+        return 0
+    info = cache.info()
+    print(f"folder: {info['folder']}")
+    print(f"entries: {info['entries']}")
+    print(f"size: {info['bytes'] / 1024**2:.1f} MiB of {info['max_bytes'] / 1024**3:.1f} GiB")
+    return 0

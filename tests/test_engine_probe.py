@@ -1,0 +1,271 @@
+"""Probes on real data: EuroSAT pooled embeddings vs a random forest on band statistics, TerraMesh LULC points,
+pickle-free probe files, label errors, suggestions and cancel."""
+
+from __future__ import annotations
+
+import csv
+import json
+import pickle
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr, osr
+
+from model_core.cli import main
+from model_core.engine.cache import EmbeddingCache
+from model_core.engine.classify import apply_probe, train_probe
+from model_core.engine.classmap import class_names_of
+from model_core.engine.embedding import embed_raster, open_embedding
+from model_core.engine.labels import collect_samples
+from model_core.engine.probe import DEFAULT_HYPERPARAMETERS, cross_validate, fit_probe, make_estimator
+from model_core.engine.probe_file import arrays_path, load_probe, save_probe
+from model_core.engine.report import confusion_matrix_png
+from model_core.errors import CancelledError, LabelInputError, ProbeFileError
+from model_core.feedback import Feedback
+from model_core.io import open_raster
+from tests.conftest import shared
+
+CHIP = "terramesh_examples/S2L1C/433D_629L_3_1.tif"
+LULC = "terramesh_examples/LULC/433D_629L_3_1.tif"
+POINTS_PER_CLASS = 20
+
+
+def write_labels(path, crs_wkt, geometries, values, field="class", geometry_type=ogr.wkbPoint, driver="GPKG"):
+    """A vector file of geometries (WKT) with a class field, written with OGR."""
+    source = ogr.GetDriverByName(driver).CreateDataSource(str(path))
+    srs = osr.SpatialReference(wkt=crs_wkt) if crs_wkt else None
+    layer = source.CreateLayer("labels", srs, geometry_type)
+    layer.CreateField(ogr.FieldDefn(field, ogr.OFTInteger))
+    for wkt, value in zip(geometries, values):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField(field, int(value))
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        layer.CreateFeature(feature)
+    source = None
+    return path
+
+
+def lulc_points(raster, seed=0):
+    """20 seeded random points per LULC class of the chip: (WKT points, classes, bool mask of the chosen pixels)."""
+    lulc = gdal.Open(str(shared(LULC))).ReadAsArray()
+    rng = np.random.default_rng(seed)
+    x0, dx, _, y0, _, dy = raster.geotransform
+    points, classes = [], []
+    chosen = np.zeros(lulc.shape, dtype=bool)
+    for value in np.unique(lulc[lulc > 0]):
+        rows, cols = np.nonzero(lulc == value)
+        for index in rng.choice(len(rows), min(POINTS_PER_CLASS, len(rows)), replace=False):
+            points.append(f"POINT ({x0 + (cols[index] + 0.5) * dx} {y0 + (rows[index] + 0.5) * dy})")
+            classes.append(int(value))
+            chosen[rows[index], cols[index]] = True
+    return points, classes, chosen, lulc
+
+
+def test_eurosat_probe_against_random_forest_on_band_statistics(geomeld_model, weights_dir):
+    with open(shared("eurosat_ms/manifest.csv"), encoding="utf-8") as handle:
+        manifest = list(csv.DictReader(handle))
+    names = sorted({row["label"] for row in manifest})
+    embeddings, statistics, labels = [], [], []
+    for row in manifest:
+        raster = open_raster(shared(f"eurosat_ms/{row['file']}"), bands="eurosat")
+        image, valid = raster.read(), raster.valid_mask()
+        embeddings.append(geomeld_model.embed_pooled(image, raster.band_mask, valid)[0])
+        present = image[raster.band_mask.astype(bool)][:, valid]
+        statistics.append(np.concatenate([present.mean(axis=1), present.std(axis=1)]))
+        labels.append(names.index(row["label"]))
+    labels = np.array(labels)
+    probe = fit_probe(np.stack(embeddings), labels, "logistic", class_names=names)
+    forest = make_estimator("random_forest", DEFAULT_HYPERPARAMETERS["random_forest"])
+    baseline = cross_validate(forest, np.stack(statistics), labels, names)
+    print(
+        f"EuroSAT {probe.report.folds}-fold CV: GeoMeld probe {probe.report.accuracy:.3f}, RF {baseline.accuracy:.3f}"
+    )
+    assert probe.report.folds == baseline.folds == 5
+    assert 0.0 <= probe.report.accuracy <= 1.0 and 0.0 <= baseline.accuracy <= 1.0
+    chance = np.bincount(labels).max() / len(labels)
+    assert probe.report.accuracy > chance
+    card = json.loads((weights_dir / "model_card.json").read_text(encoding="utf-8"))
+    if "untrained" not in str(card.get("training", {}).get("status", "")):
+        assert probe.report.accuracy > baseline.accuracy
+
+
+def test_probe_from_lulc_points_classifies_other_pixels(geomeld_model, tmp_path):
+    raster = open_raster(shared(CHIP))
+    points, classes, chosen, lulc = lulc_points(raster)
+    labels = write_labels(tmp_path / "points.gpkg", raster.crs_wkt, points, classes)
+    cache = EmbeddingCache(tmp_path / "cache")
+    probe, samples = train_probe(raster, geomeld_model, labels, "class", cache=cache)
+    assert set(samples.counts().values()) == {POINTS_PER_CLASS}
+    assert probe.classes == [str(v) for v in np.unique(lulc[lulc > 0])]
+    result = apply_probe(
+        raster,
+        geomeld_model,
+        probe,
+        tmp_path / "classes.tif",
+        probabilities_path=tmp_path / "proba.tif",
+        uncertainty_path=tmp_path / "uncertainty.tif",
+        suggestions_path=tmp_path / "next.gpkg",
+        cache=cache,
+    )
+    assert result.embedding.cached
+    dataset = gdal.Open(str(result.path))
+    band = dataset.GetRasterBand(1)
+    assert class_names_of(dataset) == probe.classes
+    assert band.GetRasterColorTable().GetCount() >= len(probe.classes) + 1
+    predicted_index = band.ReadAsArray()
+    predicted = np.array([0] + [int(name) for name in probe.classes])[predicted_index]
+    others = ~chosen & (lulc > 0)
+    accuracy = float((predicted[others] == lulc[others]).mean())
+    print(f"TerraMesh 433D_629L_3_1: probe from {len(points)} points, accuracy on other pixels {accuracy:.3f}")
+    assert accuracy > 1.0 / len(probe.classes)
+    proba = gdal.Open(str(result.probabilities_path)).ReadAsArray()
+    np.testing.assert_allclose(proba.sum(axis=0), 1.0, atol=1e-4)
+    np.testing.assert_array_equal(proba.argmax(axis=0) + 1, predicted_index)
+    doubt = gdal.Open(str(result.uncertainty_path)).ReadAsArray()
+    assert 0.0 <= doubt.min() and doubt.max() <= 1.0
+    suggestions = ogr.Open(str(result.suggestions_path))
+    spots = [(f.GetGeometryRef().GetX(), f.GetGeometryRef().GetY(), f.GetField("uncertainty")) for f in suggestions[0]]
+    suggestions = None
+    assert len(spots) == 20 and len(set((x, y) for x, y, _ in spots)) == 20
+    x0, dx, _, y0, _, dy = raster.geotransform
+    assert all(x0 < x < x0 + dx * raster.width and y0 + dy * raster.height < y < y0 for x, y, _ in spots)
+    assert min(u for _, _, u in spots) >= float(np.median(doubt))
+    png = confusion_matrix_png(probe.report, tmp_path / "confusion.png")
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_labels_in_another_crs_sample_the_same_pixels(geomeld_model, tmp_path):
+    raster = open_raster(shared(CHIP))
+    points, classes, _, _ = lulc_points(raster)
+    embedding = embed_raster(raster, geomeld_model, tmp_path / "emb.tif")
+    utm = collect_samples(embedding.path, write_labels(tmp_path / "utm.gpkg", raster.crs_wkt, points, classes), "class")
+    source, target = osr.SpatialReference(wkt=raster.crs_wkt), osr.SpatialReference()
+    target.ImportFromEPSG(4326)
+    for srs in (source, target):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    transform = osr.CoordinateTransformation(source, target)
+    lonlat = []
+    for wkt in points:
+        geometry = ogr.CreateGeometryFromWkt(wkt)
+        geometry.Transform(transform)
+        lonlat.append(geometry.ExportToWkt())
+    geojson = write_labels(tmp_path / "wgs84.geojson", target.ExportToWkt(), lonlat, classes, driver="GeoJSON")
+    wgs84 = collect_samples(embedding.path, geojson, "class")
+    np.testing.assert_array_equal(wgs84.pixels, utm.pixels)
+    np.testing.assert_array_equal(wgs84.labels, utm.labels)
+
+
+def test_polygons_are_rasterised_and_capped_per_class(geomeld_model, tmp_path):
+    raster = open_raster(shared(CHIP))
+    embedding = embed_raster(raster, geomeld_model, tmp_path / "emb.tif")
+    x0, dx, _, y0, _, dy = raster.geotransform
+
+    def square(col, row, size):
+        xa, xb, ya, yb = x0 + col * dx, x0 + (col + size) * dx, y0 + row * dy, y0 + (row + size) * dy
+        return f"POLYGON (({xa} {ya}, {xb} {ya}, {xb} {yb}, {xa} {yb}, {xa} {ya}))"
+
+    polygons = [square(10, 10, 8), square(100, 100, 6), square(150, 20, 3)]
+    labels = write_labels(tmp_path / "polygons.gpkg", raster.crs_wkt, polygons, [1, 2, 2], geometry_type=ogr.wkbPolygon)
+    samples = collect_samples(embedding.path, labels, "class", max_per_class=50)
+    assert samples.counts() == {"1": 50, "2": 36 + 9}
+    assert {tuple(p) for p in samples.pixels[samples.labels == 0]} <= {
+        (c, r) for c in range(10, 18) for r in range(10, 18)
+    }
+
+
+@pytest.mark.parametrize("kind", ["logistic", "random_forest", "knn"])
+def test_probe_file_round_trip_predicts_identically(kind, geomeld_model, tmp_path):
+    raster = open_raster(shared(CHIP))
+    points, classes, _, _ = lulc_points(raster)
+    labels = write_labels(tmp_path / "points.gpkg", raster.crs_wkt, points, classes)
+    cache = EmbeddingCache(tmp_path / "cache")
+    probe, _ = train_probe(raster, geomeld_model, labels, "class", kind=kind, cache=cache)
+    path = save_probe(probe, tmp_path / "probe.json")
+    assert not arrays_path(path).read_bytes().startswith(b"\x80")
+    loaded = load_probe(path, geomeld_model.model_id)
+    assert loaded.kind == kind and loaded.classes == probe.classes and loaded.colours == probe.colours
+    assert loaded.report.accuracy == probe.report.accuracy
+    embedding = open_embedding(embed_raster(raster, geomeld_model, cache=cache).path)
+    pixels = embedding.read().reshape(embedding.dim, -1).T
+    np.testing.assert_array_equal(loaded.predict_proba(pixels), probe.predict_proba(pixels))
+
+
+def test_pickles_other_files_and_other_weights_are_refused(geomeld_model, tmp_path):
+    rng = np.random.default_rng(0)
+    embeddings = rng.normal(size=(40, geomeld_model.embedding_dim)).astype(np.float32)
+    probe = fit_probe(embeddings, np.arange(40) % 2, "logistic", model_id="0" * 64)
+    pickled = tmp_path / "probe_pickle.json"
+    pickled.write_bytes(pickle.dumps(probe.estimator))
+    with pytest.raises(ProbeFileError, match="pickle"):
+        load_probe(pickled)
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"type": "FeatureCollection"}), encoding="utf-8")
+    with pytest.raises(ProbeFileError, match="not a GeoMeld probe"):
+        load_probe(other)
+    save_probe(probe, tmp_path / "old.json")
+    with pytest.raises(ProbeFileError, match=f"{'0' * 12}.*{geomeld_model.model_id[:12]}"):
+        load_probe(tmp_path / "old.json", geomeld_model.model_id)
+    raster = open_raster(shared(CHIP))
+    with pytest.raises(ProbeFileError, match="train the probe again"):
+        apply_probe(raster, geomeld_model, probe, tmp_path / "classes.tif")
+    assert not (tmp_path / "classes.tif").exists()
+
+
+def _label_case(case, raster, tmp_path):
+    points, classes, _, _ = lulc_points(raster)
+    path = tmp_path / f"{case}.gpkg"
+    if case == "no field":
+        return write_labels(path, raster.crs_wkt, points, classes, field="landcover"), "landcover: no field 'class'"
+    if case == "one class":
+        return write_labels(path, raster.crs_wkt, points, [4] * len(points)), "only one class"
+    if case == "all outside":
+        far = [f"POINT ({x} {y})" for x, y in [(10_000.0, 20_000.0), (12_000.0, 21_000.0)]]
+        return write_labels(path, raster.crs_wkt, far, [1, 2]), "outside the raster"
+    if case == "empty layer":
+        return write_labels(path, raster.crs_wkt, [], []), "empty"
+    path = tmp_path / "nocrs.shp"
+    write_labels(path, "", points, classes, driver="ESRI Shapefile")
+    return path, "no CRS"
+
+
+@pytest.mark.parametrize("case", ["no field", "one class", "all outside", "empty layer", "no crs"])
+def test_label_errors_write_nothing(case, geomeld_model, weights_dir, tmp_path, capsys):
+    raster = open_raster(shared(CHIP))
+    labels, message = _label_case(case, raster, tmp_path)
+    expected = message.split(": ")[-1]
+    with pytest.raises(LabelInputError, match=expected):
+        train_probe(raster, geomeld_model, labels, "class", cache=EmbeddingCache(tmp_path / "cache"))
+    if case == "no field":
+        with pytest.raises(LabelInputError, match="its fields are: landcover"):
+            train_probe(raster, geomeld_model, labels, "class", cache=EmbeddingCache(tmp_path / "cache"))
+    out = tmp_path / "probe.json"
+    code = main(
+        ["probe", "fit", str(shared(CHIP)), str(labels), "--field", "class", "--out", str(out)]
+        + ["--weights", str(weights_dir)]
+    )
+    assert code == 2
+    assert "error:" in capsys.readouterr().err
+    assert not out.exists() and not arrays_path(out).exists()
+
+
+def test_cancelled_apply_leaves_no_file(geomeld_model, tmp_path):
+    raster = open_raster(shared(CHIP))
+    points, classes, _, _ = lulc_points(raster)
+    labels = write_labels(tmp_path / "points.gpkg", raster.crs_wkt, points, classes)
+    cache = EmbeddingCache(tmp_path / "cache")
+    probe, _ = train_probe(raster, geomeld_model, labels, "class", cache=cache)
+    outputs = [tmp_path / "out" / name for name in ("classes.tif", "proba.tif", "doubt.tif", "next.gpkg")]
+    outputs[0].parent.mkdir()
+    with pytest.raises(CancelledError):
+        apply_probe(
+            raster,
+            geomeld_model,
+            probe,
+            outputs[0],
+            probabilities_path=outputs[1],
+            uncertainty_path=outputs[2],
+            suggestions_path=outputs[3],
+            cache=cache,
+            feedback=Feedback(is_cancelled=lambda: True),
+        )
+    assert list(outputs[0].parent.iterdir()) == []
