@@ -42,8 +42,12 @@ def output_path(stem: str, extension: str) -> str:
 
 
 def save_vector(layer: QgsVectorLayer, stem: str) -> str:
-    """Write a vector layer (e.g. a memory layer) to a GeoPackage that a background task can read."""
-    path = output_path(stem, ".gpkg")
+    """Write a vector layer (e.g. a memory layer) to a GeoPackage in the output folder that a task can read."""
+    return write_gpkg(layer, output_path(stem, ".gpkg"))
+
+
+def write_gpkg(layer: QgsVectorLayer, path: str) -> str:
+    """Write a vector layer to a GeoPackage at `path`."""
     options = QgsVectorFileWriter.SaveVectorOptions()
     options.driverName = "GPKG"
     error, message, _, _ = QgsVectorFileWriter.writeAsVectorFormatV3(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from osgeo import gdal
 from qgis.core import (
     QgsCategorizedSymbolRenderer,
@@ -28,8 +26,6 @@ from qgis.core import (
     QgsVectorLayerSimpleLabeling,
 )
 from qgis.PyQt.QtGui import QColor
-
-from ..model_core.io import CATEGORY_NAMES_KEY
 
 GROUP_NAME = "GeoMeld"
 # Distinct colours for classes without a colour table (ColorBrewer Set1/Set3-like).
@@ -56,27 +52,25 @@ def class_colour(value: int) -> QColor:
 
 
 def raster_classes(path: str) -> list[tuple[int, str, QColor]]:
-    """(value, name, colour) of the classes of a class raster, from its category names and colour table."""
+    """(value, name, colour) of the classes 1..n of a GeoMeld class raster (0 = no data), from its names and
+    colour table; rasters without names get their values as names."""
+    from ..model_core.engine.classmap import class_names_of
+
     dataset = gdal.Open(path)
     band = dataset.GetRasterBand(1)
-    names = band.GetRasterCategoryNames() or json.loads(dataset.GetMetadataItem(CATEGORY_NAMES_KEY) or "[]")
-    table = band.GetRasterColorTable()
-    nodata = band.GetNoDataValue()
-    values = [i for i, name in enumerate(names) if name]
-    if not values:
+    names = class_names_of(dataset)
+    if names:
+        values = list(range(1, len(names) + 1))
+    else:
         low, high = band.ComputeRasterMinMax(False)
-        values = list(range(int(low), int(high) + 1))
+        values = [v for v in range(max(int(low), 1), int(high) + 1) if v != band.GetNoDataValue()]
+    table = band.GetRasterColorTable()
     classes = []
     for value in values:
-        if nodata is not None and value == int(nodata):
-            continue
-        name = names[value] if value < len(names) and names[value] else str(value)
-        colour = class_colour(value)
+        colour = class_colour(value - 1)
         if table is not None and value < table.GetCount():
-            entry = table.GetColorEntry(value)
-            if entry[3] > 0:
-                colour = QColor(*entry[:3])
-        classes.append((value, name, colour))
+            colour = QColor(*table.GetColorEntry(value)[:3])
+        classes.append((value, names[value - 1] if names else str(value), colour))
     return classes
 
 

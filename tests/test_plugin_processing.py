@@ -5,25 +5,33 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
 import pytest
 from osgeo import gdal
 from qgis.core import (
     QgsApplication,
     QgsCoordinateTransform,
     QgsFeature,
+    QgsField,
     QgsGeometry,
+    QgsPointXY,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProject,
     QgsRasterLayer,
     QgsVectorLayer,
 )
+from qgis.PyQt.QtCore import QVariant
 
+from model_core.engine.classmap import class_names_of
 from tests.conftest import shared
 
 QGIS_PLUGINS = "/usr/share/qgis/python/plugins"
 CHIP = "terramesh_examples/S2L2A/637U_59R_1_3.tif"
 CHIP_L1C = "terramesh_examples/S2L1C/637U_59R_1_3.tif"
+PROBE_CHIP = "terramesh_examples/S2L2A/433D_629L_3_1.tif"
+PROBE_LULC = "terramesh_examples/LULC/433D_629L_3_1.tif"
+LULC_NAMES = {1: "water", 2: "trees", 4: "crops", 5: "built area"}
 RGB_CHIP = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
 
 
@@ -56,10 +64,49 @@ def monkeypatch_module():
     patch.undo()
 
 
+def lulc_points(per_class: int = 8) -> QgsVectorLayer:
+    """Memory point layer with a `class` field sampled from the TerraMesh land-cover raster of PROBE_CHIP."""
+    dataset = gdal.Open(str(shared(PROBE_LULC)))
+    lulc = dataset.GetRasterBand(1).ReadAsArray()
+    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+    layer = QgsVectorLayer("Point", "labels", "memory")
+    layer.setCrs(QgsRasterLayer(str(shared(PROBE_CHIP)), "chip").crs())
+    layer.dataProvider().addAttributes([QgsField("class", QVariant.String)])
+    layer.updateFields()
+    rng = np.random.default_rng(0)
+    features = []
+    for value, name in LULC_NAMES.items():
+        rows, cols = np.nonzero(lulc[4:-4, 4:-4] == value)
+        for index in rng.choice(len(rows), per_class, replace=False):
+            feature = QgsFeature(layer.fields())
+            x, y = x0 + (cols[index] + 4.5) * dx, y0 + (rows[index] + 4.5) * dy
+            feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
+            feature.setAttribute("class", name)
+            features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    return layer
+
+
 def test_provider_lists_every_capability(processing):
+    from geomeld.plugin.algorithms.probe import PROBE_KINDS
+
+    from model_core.engine.probe import PROBE_KINDS as ENGINE_KINDS
+
     provider = QgsApplication.processingRegistry().providerById("geomeld")
     names = {algorithm.name() for algorithm in provider.algorithms()}
-    assert {"embed", "pca_preview", "zeroshot_segmentation", "text_query", "query_by_example"} <= names
+    assert names == {
+        "embed",
+        "pca_preview",
+        "train_probe",
+        "apply_probe",
+        "clusters",
+        "zeroshot_segmentation",
+        "text_query",
+        "query_by_example",
+        "change_detection",
+        "vectorize",
+    }
+    assert PROBE_KINDS == ENGINE_KINDS
     for algorithm in provider.algorithms():
         assert len(algorithm.shortHelpString()) > 80, algorithm.name()
 
@@ -102,9 +149,8 @@ def test_zeroshot_segmentation_names_classes(processing, tmp_path):
         {"INPUT": str(shared(CHIP)), "CLASSES": "water, forest, farmland", "OUTPUT": str(tmp_path / "classes.tif")},
     )
     dataset = gdal.Open(result["OUTPUT"])
-    band = dataset.GetRasterBand(1)
-    assert json.loads(dataset.GetMetadataItem("CATEGORY_NAMES")) == ["water", "forest", "farmland"]
-    assert set(band.ReadAsArray().ravel()) <= {0, 1, 2, 255}
+    assert class_names_of(dataset) == ["water", "forest", "farmland"]
+    assert set(dataset.GetRasterBand(1).ReadAsArray().ravel()) <= {0, 1, 2, 3}
 
 
 def test_text_query_writes_heatmap_mask_and_places(processing, tmp_path):
@@ -167,3 +213,61 @@ def test_layer_without_crs_is_refused(processing, tmp_path):
     with pytest.raises(QgsProcessingException, match="no georeference"):
         processing.run("geomeld:embed", {"INPUT": str(bare), "OUTPUT": str(tmp_path / "out.tif")})
     assert not (tmp_path / "out.tif").exists()
+
+
+def test_probe_train_apply_and_vectorize(processing, tmp_path):
+    labels = lulc_points()
+    trained = processing.run(
+        "geomeld:train_probe",
+        {
+            "INPUT": str(shared(PROBE_CHIP)),
+            "LABELS": labels,
+            "FIELD": "class",
+            "KIND": 0,
+            "OUTPUT": str(tmp_path / "probe.json"),
+            "MATRIX": str(tmp_path / "confusion.png"),
+        },
+    )
+    assert 0.0 <= trained["ACCURACY"] <= 1.0 and "f1" in trained["REPORT"]
+    assert (tmp_path / "confusion.png").stat().st_size > 1000
+    assert json.loads((tmp_path / "probe.json").read_text())["classes"] == sorted(LULC_NAMES.values())
+    applied = processing.run(
+        "geomeld:apply_probe",
+        {"INPUT": str(shared(PROBE_CHIP)), "PROBE": trained["OUTPUT"], "OUTPUT": str(tmp_path / "classes.tif")},
+    )
+    classes = read_band(applied["OUTPUT"])
+    assert classes.shape == (224, 224) and set(np.unique(classes)) <= {0, 1, 2, 3, 4}
+    polygons = processing.run(
+        "geomeld:vectorize", {"INPUT": applied["OUTPUT"], "MIN_AREA": 0.0, "OUTPUT": str(tmp_path / "classes.gpkg")}
+    )
+    layer = QgsVectorLayer(polygons["OUTPUT"], "polygons", "ogr")
+    assert set(layer.uniqueValues(layer.fields().indexOf("class_name"))) <= set(LULC_NAMES.values())
+    total = sum(feature["area_ha"] for feature in layer.getFeatures())
+    assert total == pytest.approx(224 * 224 * 100 / 1e4, rel=0.02)
+    del labels, layer
+
+
+def test_labels_without_the_field_are_refused(processing, tmp_path):
+    labels = lulc_points(2)
+    with pytest.raises(QgsProcessingException) as raised:
+        processing.run(
+            "geomeld:train_probe",
+            {
+                "INPUT": str(shared(PROBE_CHIP)),
+                "LABELS": labels,
+                "FIELD": "landcover",
+                "OUTPUT": str(tmp_path / "probe.json"),
+            },
+        )
+    assert "landcover" in str(raised.value) and "Traceback" not in str(raised.value)
+    assert not (tmp_path / "probe.json").exists()
+    del labels
+
+
+def test_clusters_name_every_cluster(processing, tmp_path):
+    result = processing.run(
+        "geomeld:clusters", {"INPUT": str(shared(CHIP)), "CLUSTERS": 4, "OUTPUT": str(tmp_path / "clusters.tif")}
+    )
+    dataset = gdal.Open(result["OUTPUT"])
+    assert class_names_of(dataset) == [f"cluster {i}" for i in range(1, 5)]
+    assert set(np.unique(dataset.GetRasterBand(1).ReadAsArray())) <= {0, 1, 2, 3, 4}

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from .embed import EmbedAlgorithm, PcaPreviewAlgorithm
+from .probe import ApplyProbeAlgorithm, TrainProbeAlgorithm
 from .query import ChangeDetectionAlgorithm, QueryByExampleAlgorithm, TextQueryAlgorithm
-from .segment import ZeroShotSegmentationAlgorithm
+from .segment import ClustersAlgorithm, VectorizeAlgorithm, ZeroShotSegmentationAlgorithm
 
 ALGORITHMS = (
     EmbedAlgorithm,
     PcaPreviewAlgorithm,
+    TrainProbeAlgorithm,
+    ApplyProbeAlgorithm,
+    ClustersAlgorithm,
     ZeroShotSegmentationAlgorithm,
     TextQueryAlgorithm,
     QueryByExampleAlgorithm,
     ChangeDetectionAlgorithm,
+    VectorizeAlgorithm,
 )

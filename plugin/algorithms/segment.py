@@ -1,17 +1,29 @@
-"""Processing algorithms producing class maps without training: zero-shot from class names."""
+"""Processing algorithms for class maps without training (zero-shot, clusters) and their polygons."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from qgis.core import QgsProcessingParameterRasterDestination, QgsProcessingParameterString
+from qgis.core import (
+    QgsProcessingOutputFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+    QgsProcessingParameterVectorDestination,
+)
 
 from ..i18n import tr
-from .base import GeoMeldAlgorithm
+from .base import INPUT, GeoMeldAlgorithm
 
 CLASSES = "CLASSES"
 OUTPUT = "OUTPUT"
 PROBABILITIES = "PROBABILITIES"
+CLUSTERS = "CLUSTERS"
+SMOOTHING = "SMOOTHING"
+MIN_AREA = "MIN_AREA"
+SIMPLIFY = "SIMPLIFY"
+AREAS = "AREAS"
 
 
 class ZeroShotSegmentationAlgorithm(GeoMeldAlgorithm):
@@ -63,3 +75,100 @@ class ZeroShotSegmentationAlgorithm(GeoMeldAlgorithm):
             OUTPUT: str(result.path),
             PROBABILITIES: None if result.probabilities is None else str(result.probabilities),
         }
+
+
+class ClustersAlgorithm(GeoMeldAlgorithm):
+    """Unsupervised clusters of similar embeddings."""
+
+    def name(self) -> str:
+        return "clusters"
+
+    def displayName(self) -> str:
+        return tr("Clusters (unsupervised)")
+
+    def shortHelpString(self) -> str:
+        return tr(
+            "Groups the pixels into clusters of similar embeddings without any labels (k-means); 'cluster 1' is the "
+            "largest. With 0 clusters the number is chosen automatically (silhouette score). Useful to discover the "
+            "main land covers before labelling."
+        )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:
+        self.add_raster_input()
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                CLUSTERS, tr("Number of clusters (0 = automatic)"), minValue=0, maxValue=254, defaultValue=6
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(SMOOTHING, tr("Smoothing window (px, 0 = none)"), minValue=0, defaultValue=0)
+        )
+        self.addParameter(QgsProcessingParameterRasterDestination(OUTPUT, tr("Cluster raster")))
+
+    def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        from ...model_core.engine.cluster import cluster_raster
+
+        raster = self.open_input(parameters, context)
+        k = self.parameterAsInt(parameters, CLUSTERS, context) or None
+        out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
+        result = cluster_raster(
+            raster,
+            self.model(),
+            out_path,
+            k,
+            smoothing=self.parameterAsInt(parameters, SMOOTHING, context),
+            cache=self.cache(),
+            feedback=feedback,
+        )
+        feedback.info(tr("{0} clusters.").format(result.k))
+        return {OUTPUT: str(result.path)}
+
+
+class VectorizeAlgorithm(GeoMeldAlgorithm):
+    """Polygons with areas from a class raster."""
+
+    def name(self) -> str:
+        return "vectorize"
+
+    def displayName(self) -> str:
+        return tr("Class polygons with areas")
+
+    def shortHelpString(self) -> str:
+        return tr(
+            "Turns a GeoMeld class raster (from a probe or clusters) into polygons with the class name and the "
+            "geodesic area in hectares, drops polygons smaller than the minimum area, and writes a CSV with the "
+            "area of every class beside the GeoPackage."
+        )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:
+        self.addParameter(QgsProcessingParameterRasterLayer(INPUT, tr("Class raster")))
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                MIN_AREA, tr("Smallest polygon (ha)"), QgsProcessingParameterNumber.Double, 0.0, minValue=0.0
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                SIMPLIFY,
+                tr("Simplify tolerance (map units, 0 = none)"),
+                QgsProcessingParameterNumber.Double,
+                0.0,
+                minValue=0.0,
+            )
+        )
+        self.addParameter(QgsProcessingParameterVectorDestination(OUTPUT, tr("Class polygons")))
+        self.addOutput(QgsProcessingOutputFile(AREAS, tr("Areas per class (CSV)")))
+
+    def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        from ...model_core.engine.vectorize import vectorize_classes
+
+        out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
+        result = vectorize_classes(
+            self.raster_path(parameters, context),
+            out_path,
+            simplify_tolerance=self.parameterAsDouble(parameters, SIMPLIFY, context) or None,
+            min_area_ha=self.parameterAsDouble(parameters, MIN_AREA, context),
+            feedback=feedback,
+        )
+        feedback.info(", ".join(f"{name}: {hectares:.2f} ha" for name, hectares in result.areas_ha.items()))
+        return {OUTPUT: str(result.path), AREAS: str(result.csv_path)}

@@ -7,13 +7,13 @@ from qgis.gui import QgsFieldComboBox, QgsMapLayerComboBox
 from qgis.PyQt.QtGui import QPixmap
 from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from ..algorithms.probe import probe_kind_names
 from ..i18n import tr
 from ..layers import CLASS_FIELD, add_raster, add_to_group, labels_layer, output_path, save_vector
 from ..map_tools import LabelPointTool
 from ..styling import style_class_raster
 
 DEFAULT_CLASSES = ("water", "forest", "farmland", "town")
-PROBE_KINDS = ("logistic", "knn", "random_forest")
 
 
 class ProbeTab(QWidget):
@@ -44,7 +44,7 @@ class ProbeTab(QWidget):
         self.layer_combo.layerChanged.connect(self.field_combo.setLayer)
         layout.addRow(tr("Class field"), self.field_combo)
         self.kind = QComboBox()
-        self.kind.addItems(PROBE_KINDS)
+        self.kind.addItems(probe_kind_names())
         layout.addRow(tr("Probe"), self.kind)
         self.train_button = QPushButton(tr("Train probe"))
         self.train_button.clicked.connect(self.train)

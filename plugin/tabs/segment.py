@@ -6,7 +6,7 @@ from qgis.PyQt.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, 
 
 from ..i18n import tr
 from ..layers import add_raster, add_vector, output_path
-from ..styling import style_class_polygons, style_class_raster
+from ..styling import raster_classes, style_class_polygons, style_class_raster
 
 
 class SegmentTab(QWidget):
@@ -78,6 +78,9 @@ class SegmentTab(QWidget):
         return self.dock.run_algorithm(tr("GeoMeld polygons"), "vectorize", parameters, self._vectorized)
 
     def _vectorized(self, results: dict) -> None:
+        colours = {name: colour for _, name, colour in raster_classes(self.last_class_map)}
         add_vector(
-            results["OUTPUT"], tr("Class polygons"), lambda layer: style_class_polygons(layer, "class", None, "area_ha")
+            results["OUTPUT"],
+            tr("Class polygons"),
+            lambda layer: style_class_polygons(layer, "class_name", colours, "area_ha"),
         )

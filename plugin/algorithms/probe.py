@@ -1,0 +1,182 @@
+"""Processing algorithms of probes: train from labelled points/polygons, apply to a raster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterVectorDestination,
+    QgsProcessingParameterVectorLayer,
+    QgsProcessingUtils,
+)
+
+from ..i18n import tr
+from .base import GeoMeldAlgorithm
+
+# The engine's probe kinds (model_core.engine.probe.PROBE_KINDS; that module needs scikit-learn to import).
+PROBE_KINDS = ("logistic", "random_forest", "knn")
+LABELS = "LABELS"
+FIELD = "FIELD"
+KIND = "KIND"
+PROBE = "PROBE"
+OUTPUT = "OUTPUT"
+MATRIX = "MATRIX"
+ACCURACY = "ACCURACY"
+REPORT = "REPORT"
+PROBABILITIES = "PROBABILITIES"
+UNCERTAINTY = "UNCERTAINTY"
+SUGGESTIONS = "SUGGESTIONS"
+SMOOTHING = "SMOOTHING"
+MIN_PIXELS = "MIN_PIXELS"
+
+
+def probe_kind_names() -> list[str]:
+    """The probe kinds as shown to the user."""
+    return [tr("Logistic regression"), tr("Random forest"), tr("k nearest neighbours")]
+
+
+class TrainProbeAlgorithm(GeoMeldAlgorithm):
+    """Fit a probe classifier from labelled features and report its cross-validated scores."""
+
+    def name(self) -> str:
+        return "train_probe"
+
+    def displayName(self) -> str:
+        return tr("Train probe classifier")
+
+    def shortHelpString(self) -> str:
+        return tr(
+            "Learns your classes from a handful of labelled points or polygons: the embeddings under the labels "
+            "train a small classifier (the probe). Reports the cross-validated accuracy and per-class F1 score, "
+            "draws the confusion matrix, and saves the probe as a JSON file (with its arrays in an .npz beside it) "
+            "for 'Apply probe classifier'."
+        )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:
+        self.add_raster_input()
+        self.addParameter(QgsProcessingParameterVectorLayer(LABELS, tr("Labelled points or polygons")))
+        self.addParameter(QgsProcessingParameterField(FIELD, tr("Class field"), parentLayerParameterName=LABELS))
+        self.addParameter(QgsProcessingParameterEnum(KIND, tr("Probe"), options=probe_kind_names(), defaultValue=0))
+        self.addParameter(QgsProcessingParameterFileDestination(OUTPUT, tr("Probe file"), tr("Probe (*.json)")))
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                MATRIX, tr("Confusion matrix"), tr("PNG image (*.png)"), optional=True, createByDefault=False
+            )
+        )
+        self.addOutput(QgsProcessingOutputNumber(ACCURACY, tr("Cross-validated accuracy")))
+        self.addOutput(QgsProcessingOutputString(REPORT, tr("Report")))
+
+    def labels_path(self, parameters: dict[str, Any], context) -> tuple[str, str | None]:
+        """File and layer name of the labels (memory layers are saved to a temporary GeoPackage first)."""
+        from ..layers import write_gpkg
+
+        layer = self.parameterAsVectorLayer(parameters, LABELS, context)
+        if layer.providerType() != "ogr":
+            return write_gpkg(layer, QgsProcessingUtils.generateTempFilename("labels.gpkg")), None
+        path, _, options = layer.source().partition("|")
+        name = dict(part.split("=", 1) for part in options.split("|") if "=" in part).get("layername")
+        return path, name
+
+    def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        from ...model_core.engine.classify import train_probe
+        from ...model_core.engine.probe_file import save_probe
+        from ...model_core.engine.report import confusion_matrix_png
+
+        raster = self.open_input(parameters, context)
+        labels, layer_name = self.labels_path(parameters, context)
+        field = self.parameterAsString(parameters, FIELD, context)
+        kind = PROBE_KINDS[self.parameterAsEnum(parameters, KIND, context)]
+        out_path = self.parameterAsFileOutput(parameters, OUTPUT, context)
+        matrix = self.parameterAsFileOutput(parameters, MATRIX, context) if parameters.get(MATRIX) else None
+        probe, _ = train_probe(
+            raster, self.model(), labels, field, layer=layer_name, kind=kind, cache=self.cache(), feedback=feedback
+        )
+        save_probe(probe, out_path)
+        report = probe.report
+        summary = report.summary() if report is not None else ""
+        feedback.info(summary)
+        if matrix and report is not None and report.confusion:
+            confusion_matrix_png(report, matrix)
+        return {
+            OUTPUT: out_path,
+            MATRIX: matrix if matrix and report is not None and report.confusion else None,
+            ACCURACY: None if report is None else report.accuracy,
+            REPORT: summary,
+        }
+
+
+class ApplyProbeAlgorithm(GeoMeldAlgorithm):
+    """Classify every pixel with a trained probe."""
+
+    def name(self) -> str:
+        return "apply_probe"
+
+    def displayName(self) -> str:
+        return tr("Apply probe classifier")
+
+    def shortHelpString(self) -> str:
+        return tr(
+            "Classifies every pixel of a raster with a probe trained by 'Train probe classifier' and writes a class "
+            "raster with the class names and colours. Optionally writes the class probabilities, the uncertainty "
+            "(where the probe hesitates) and points where a new label would help most. Smoothing and a minimum "
+            "patch size clean up speckle."
+        )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:
+        self.add_raster_input()
+        self.addParameter(QgsProcessingParameterFile(PROBE, tr("Probe file"), extension="json"))
+        self.addParameter(
+            QgsProcessingParameterNumber(SMOOTHING, tr("Smoothing window (px, 0 = none)"), minValue=0, defaultValue=0)
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                MIN_PIXELS, tr("Smallest patch (px, 0 = keep all)"), minValue=0, defaultValue=0
+            )
+        )
+        self.addParameter(QgsProcessingParameterRasterDestination(OUTPUT, tr("Class raster")))
+        for name, label in ((PROBABILITIES, tr("Class probabilities")), (UNCERTAINTY, tr("Uncertainty"))):
+            self.addParameter(
+                QgsProcessingParameterRasterDestination(name, label, optional=True, createByDefault=False)
+            )
+        self.addParameter(
+            QgsProcessingParameterVectorDestination(
+                SUGGESTIONS, tr("Where to label next"), optional=True, createByDefault=False
+            )
+        )
+
+    def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        from ...model_core.engine.classify import apply_probe
+        from ...model_core.engine.probe_file import load_probe
+
+        raster = self.open_input(parameters, context)
+        model = self.model()
+        probe = load_probe(self.parameterAsFile(parameters, PROBE, context), str(model.model_id))
+        out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
+        result = apply_probe(
+            raster,
+            model,
+            probe,
+            out_path,
+            probabilities_path=self.optional_output(parameters, PROBABILITIES, context),
+            uncertainty_path=self.optional_output(parameters, UNCERTAINTY, context),
+            suggestions_path=self.optional_output(parameters, SUGGESTIONS, context),
+            smoothing=self.parameterAsInt(parameters, SMOOTHING, context),
+            min_mapping_unit_px=self.parameterAsInt(parameters, MIN_PIXELS, context),
+            cache=self.cache(),
+            feedback=feedback,
+        )
+        feedback.info(", ".join(f"{name}: {count} px" for name, count in result.pixel_counts.items()))
+        return {
+            OUTPUT: str(result.path),
+            PROBABILITIES: None if result.probabilities_path is None else str(result.probabilities_path),
+            UNCERTAINTY: None if result.uncertainty_path is None else str(result.uncertainty_path),
+            SUGGESTIONS: None if result.suggestions_path is None else str(result.suggestions_path),
+        }
