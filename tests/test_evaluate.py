@@ -9,7 +9,9 @@ import numpy as np
 
 from training.baselines import PooledPCA, band_statistics, random_forest
 from training.data.eurosat import EuroSATMS
-from training.evaluate import EUROSAT_CLASS_WORDS, MODEL_NAME, RANDOM_NAME, evaluate, image_set, write_report
+from training.evaluate import MODEL_NAME, RANDOM_NAME, evaluate, image_set, write_report
+
+from .test_pretrain import build_tiny_pack
 
 TASKS = {
     "EuroSAT linear probe",
@@ -22,12 +24,8 @@ TASKS = {
 
 
 def test_quick_evaluation_writes_the_table(weights_dir: Path, data_dir: Path, tmp_path: Path) -> None:
-    captions = tmp_path / "captions.jsonl"
-    with open(captions, "w") as handle:
-        for item in EuroSATMS(data_dir / EuroSATMS.folder, split="val").items:
-            text = f"a satellite image of {EUROSAT_CLASS_WORDS[item['label']]}"
-            handle.write(json.dumps({"id": item["id"], "split": "val", "captions": [text]}) + "\n")
-    results = evaluate(weights_dir, data_dir, captions, quick=True, log=lambda message: None)
+    captioned_pack = build_tiny_pack(tmp_path / "pack")
+    results = evaluate(weights_dir, data_dir, captioned_pack, quick=True, log=lambda message: None)
     markdown, payload = write_report(results, tmp_path / "eval", {"weights": str(weights_dir), "quick": True})
 
     assert {r.task for r in results} == TASKS

@@ -31,11 +31,9 @@ def land_cover_caption(lulc: np.ndarray) -> str:
     return f"a satellite image of {LULC_CLASSES[first]} and {LULC_CLASSES[second]}"
 
 
-@pytest.fixture(scope="module")
-def tiny_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build_tiny_pack(folder: Path) -> Path:
     """A 64 px pack of the TerraMesh chips and a captions.jsonl built from their land-cover labels."""
     shared("terramesh_examples")
-    folder = tmp_path_factory.mktemp("pack")
     pack(folder, 64, 0, plan=(SourcePlan(lambda crop, scale: TerraMesh()),), log=lambda message: None)
     with open(folder / "captions.jsonl", "w") as handle:
         for split in ("train", "val"):
@@ -43,6 +41,12 @@ def tiny_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 record = {"id": sample["meta"]["id"], "split": split, "captions": [land_cover_caption(sample["lulc"])]}
                 handle.write(json.dumps(record) + "\n")
     return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The TerraMesh pack with captions, built once per module."""
+    return build_tiny_pack(tmp_path_factory.mktemp("pack"))
 
 
 def tiny_config(folder: Path, steps: int) -> dict:

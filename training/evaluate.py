@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from osgeo import gdal
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
@@ -29,8 +30,10 @@ from training.baselines import PooledPCA, band_statistics, logistic_regression, 
 from training.data.base import GeoDataset, shared_data_dir
 from training.data.bigearthnet import BigEarthNetV2S2
 from training.data.eurosat import EuroSATMS
+from training.data.packed import PackedDataset
 from training.data.sen1floods11 import VAL_ROWS, Sen1Floods11
 from training.data.splits import row_band
+from training.pretrain import fit_text
 
 EUROSAT_CLASS_WORDS: dict[str, str] = {
     "AnnualCrop": "annual crop land",
@@ -96,8 +99,8 @@ class Result:
 
 
 # ---- data -------------------------------------------------------------------------------------------------------
-def image_set(dataset: GeoDataset, every: int = 1) -> ImageSet:
-    """Every `every`-th sample of a reader as one stacked ImageSet."""
+def image_set(dataset: GeoDataset | PackedDataset, every: int = 1) -> ImageSet:
+    """Every `every`-th sample of a reader or pack (samples of one size) as one stacked ImageSet."""
     samples = [dataset[i] for i in range(0, len(dataset), every)]
     return ImageSet(
         np.stack([s["image"] for s in samples]),
@@ -111,10 +114,10 @@ def image_set(dataset: GeoDataset, every: int = 1) -> ImageSet:
 
 def load_captions(path: Path, split: str = "val") -> dict[str, str]:
     """First accepted caption of every sample of `split` in a captions.jsonl file (sample id -> caption)."""
-    captions = {}
+    captions: dict[str, str] = {}
     if not path.exists():
         return captions
-    with open(path) as handle:
+    with open(path, encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
             if record.get("split") == split and record.get("captions"):
@@ -147,8 +150,9 @@ class Encoder:
         return np.asarray(self.model.embed_dense(image[None], band_mask[None]))[0]
 
     def text(self, texts: Sequence[str]) -> np.ndarray:
-        """(N,D) L2-normalised text embeddings."""
-        embedded = np.asarray(self.model.embed_text(list(texts)), dtype=np.float32)
+        """(N,D) L2-normalised text embeddings (long captions cut at whole words to the text context)."""
+        fitted = [fit_text(self.model.tokenizer, text, self.model.context_length) for text in texts]
+        embedded = np.asarray(self.model.embed_text(fitted), dtype=np.float32)
         return embedded / np.linalg.norm(embedded, axis=1, keepdims=True).clip(1e-8)
 
 
@@ -240,7 +244,10 @@ def bigearthnet_f1(data: ImageSet, methods: list[tuple[str, Features, Callable]]
     results = []
     for name, features_of, classifier in methods:
         features = features_of(data.images, data.band_mask, data.valid)
-        model = OneVsRestClassifier(classifier(0)).fit(features[train], targets[train])
+        model = classifier(0)
+        if not isinstance(model, RandomForestClassifier):  # forests are natively multi-label: one forest, not 19
+            model = OneVsRestClassifier(model)
+        model.fit(features[train], targets[train])
         predicted = model.predict(features[~train])
         for average in ("micro", "macro"):
             score = f1_score(targets[~train], predicted, average=average, zero_division=0)
@@ -272,22 +279,16 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True).clip(1e-8)
 
 
-def text_to_image_recall(sets: list[ImageSet], captions: dict[str, str], encoders: dict[str, Encoder]) -> list[Result]:
+def text_to_image_recall(data: ImageSet, captions: dict[str, str], encoders: dict[str, Encoder]) -> list[Result]:
     """Recall@1/5 of retrieving each validation image from its own held-back caption among all captioned ones."""
-    subsets = [
-        data.subset(
-            [i for i, (sample, split) in enumerate(zip(data.ids, data.splits)) if split == "val" and sample in captions]
-        )
-        for data in sets
-    ]
-    n = sum(len(subset.ids) for subset in subsets)
+    data = data.subset([i for i, sample in enumerate(data.ids) if sample in captions])
+    n = len(data.ids)
     if n < 2:
         return []
     results = [Result("text-to-image retrieval", f"Recall@{k}", "chance", min(k / n, 1.0), n) for k in (1, 5)]
     for name, encoder in encoders.items():
-        ids = [sample for subset in subsets for sample in subset.ids]
-        text = encoder.text([captions[sample] for sample in ids])
-        image = _normalise(np.concatenate([encoder.pooled(s.images, s.band_mask, s.valid) for s in subsets if s.ids]))
+        text = encoder.text([captions[sample] for sample in data.ids])
+        image = _normalise(encoder.pooled(data.images, data.band_mask, data.valid))
         ranks = (-(text @ image.T)).argsort(axis=1)
         for k in (1, 5):
             hit = float(np.mean([i in ranks[i, :k] for i in range(n)]))
@@ -348,19 +349,23 @@ def write_report(results: list[Result], out_dir: Path, header: dict) -> tuple[Pa
     return paths
 
 
-def evaluate(weights_dir: Path, data_dir: Path, captions_path: Path, quick: bool, log=print) -> list[Result]:
-    """Run every task for the weights and the baselines; quick uses subsets and fewer seeds."""
+def evaluate(weights_dir: Path, data_dir: Path, pack_dir: Path, quick: bool, log=print) -> list[Result]:
+    """Run every task for the weights and the baselines; quick uses subsets and fewer seeds.
+
+    Retrieval uses the validation split of the pack in `pack_dir` and its captions.jsonl (skipped without them).
+    """
     with tempfile.TemporaryDirectory() as scratch:
         encoders = {MODEL_NAME: Encoder(weights_dir), RANDOM_NAME: random_encoder(weights_dir, Path(scratch))}
         eurosat = image_set(EuroSATMS(data_dir / EuroSATMS.folder))
         bigearthnet = image_set(BigEarthNetV2S2(data_dir / BigEarthNetV2S2.folder), every=3 if quick else 1)
         bigearthnet_train = bigearthnet.subset([i for i, s in enumerate(bigearthnet.splits) if s == "train"])
-        captions = load_captions(captions_path)
+        captions = load_captions(pack_dir / "captions.jsonl")
+        pack_val = image_set(PackedDataset(pack_dir, "val"), every=3 if quick else 1) if captions else None
         steps = [
             ("EuroSAT probe", lambda: eurosat_probe(eurosat, probe_methods(encoders, eurosat), 3 if quick else 10)),
             ("BigEarthNet", lambda: bigearthnet_f1(bigearthnet, probe_methods(encoders, bigearthnet_train))),
             ("zero-shot", lambda: zero_shot_eurosat(eurosat, encoders)),
-            ("retrieval", lambda: text_to_image_recall([eurosat, bigearthnet], captions, encoders)),
+            ("retrieval", lambda: text_to_image_recall(pack_val, captions, encoders) if pack_val is not None else []),
             ("water", lambda: water_iou(data_dir, encoders)),
         ]
         results: list[Result] = []
@@ -377,11 +382,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--weights", required=True, type=Path, help="folder of exported GeoMeld-FM weights")
     parser.add_argument("--out", type=Path, default=Path("eval"), help="folder for eval.md and eval.json")
     parser.add_argument("--data", type=Path, default=shared_data_dir(), help="the shared data folder")
-    parser.add_argument("--captions", type=Path, default=Path(".packed/captions.jsonl"), help="captions.jsonl")
+    parser.add_argument("--pack", type=Path, default=Path(".packed"), help="pack with captions.jsonl (retrieval)")
     parser.add_argument("--quick", action="store_true", help="subsets and fewer seeds (a few minutes on CPU)")
     args = parser.parse_args(argv)
     started = time.time()
-    results = evaluate(args.weights, args.data, args.captions, args.quick, log=lambda m: print(m, file=sys.stderr))
+    results = evaluate(args.weights, args.data, args.pack, args.quick, log=lambda m: print(m, file=sys.stderr))
     header = {"weights": str(args.weights), "quick": args.quick, "seconds": round(time.time() - started, 1)}
     write_report(results, args.out, header)
     sys.stdout.write(markdown_table(results))
