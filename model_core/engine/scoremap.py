@@ -93,12 +93,13 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
 
 
 def _unit_pixels(embedding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(D, h, w) -> ((N, D) L2-normalised embeddings of the valid pixels, (h*w,) validity)."""
+    """(D, h, w) -> ((N, D) L2-normalised embeddings of the valid pixels, (h*w,) validity); may modify the input."""
     flat = embedding.reshape(embedding.shape[0], -1)
     norms = np.sqrt(np.einsum("dn,dn->n", flat, flat))
     valid = np.isfinite(norms) & (norms > 0)
     if valid.all():
-        return (flat / norms).T, valid
+        flat /= norms  # in place: the decoded window is ours, and a second D x N array would cost as much again
+        return flat.T, valid
     return (flat[:, valid] / norms[valid]).T, valid
 
 
