@@ -187,7 +187,7 @@ def text_scorer(model, text: str, negatives: Sequence[str] = ()) -> TextScorer:
     """Validate and embed a query; negatives join the background side of the softmax."""
     parsed = parse_query(text, negatives)
     check_texts(model, parsed.positives + parsed.negatives)
-    background = tuple(background_phrases(model, parsed.positives)) + parsed.negatives
+    background = _unique(tuple(background_phrases(model, parsed.positives)) + parsed.negatives)
     vectors = phrase_embeddings(model, parsed.positives + background)
     return TextScorer(vectors, len(parsed.positives), float(model.logit_scale), parsed.positives, background)
 
