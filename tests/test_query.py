@@ -152,6 +152,8 @@ def test_points_from_a_vector_file_in_another_crs(geomeld_model, tmp_path):
     from_file = similar_to_points(raster, geomeld_model, gpkg, tmp_path / "a.tif")
     from_list = similar_to_points(raster, geomeld_model, [(lon, lat)], tmp_path / "b.tif", points_crs="EPSG:4326")
     np.testing.assert_allclose(read(from_file.heatmap), read(from_list.heatmap))
+    same_crs = similar_to_points(raster, geomeld_model, [(x, y)], tmp_path / "c.tif", points_crs=raster.crs_wkt)
+    np.testing.assert_allclose(read(same_crs.heatmap), read(from_list.heatmap), atol=1e-6)
     assert read(from_file.heatmap)[80, 100] == pytest.approx(read(from_file.heatmap).max(), abs=0.05)
 
 

@@ -55,6 +55,8 @@ def points_to_raster_crs(
     except RuntimeError:
         raise QueryInputError(f"'{points_crs}' is not a coordinate reference system GDAL knows.") from None
     transform = _transform(srs, target_wkt)
+    if transform is None:  # the points are already in the raster CRS
+        return [(float(x), float(y)) for x, y in points]
     return [tuple(transform.TransformPoint(float(x), float(y))[:2]) for x, y in points]
 
 
