@@ -97,17 +97,26 @@ class LayerNorm2d(nn.LayerNorm):
 
 
 class GlobalResponseNorm(nn.Module):
-    """ConvNeXt-V2 global response normalisation on NHWC tensors."""
+    """ConvNeXt-V2 response normalisation on NHWC tensors, with the channel energy taken over a local window.
 
-    def __init__(self, dim: int, eps: float = 1e-6) -> None:
+    ConvNeXt-V2 takes each channel's L2 norm over the whole image; that makes a pixel's embedding depend on the
+    tile it was computed in. Here the energy is averaged over a `window` x `window` neighbourhood instead, so the
+    encoder stays translation-equivariant and tiled rasters have no seams; the channel competition is unchanged.
+    """
+
+    def __init__(self, dim: int, eps: float = 1e-6, window: int = 7) -> None:
         super().__init__()
         self.eps = eps
+        self.window = window
         self.gamma = nn.Parameter(torch.zeros(dim))
         self.beta = nn.Parameter(torch.zeros(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x + gamma * (x * relative spatial L2 norm of each channel) + beta."""
-        gx = (x * x).sum(dim=(1, 2), keepdim=True).add(self.eps).sqrt()
+        """x + gamma * (x * relative local L2 norm of each channel) + beta."""
+        energy = F.avg_pool2d(
+            (x * x).permute(0, 3, 1, 2), self.window, stride=1, padding=self.window // 2, count_include_pad=False
+        ).permute(0, 2, 3, 1)
+        gx = energy.add(self.eps).sqrt()
         nx = gx / (gx.mean(dim=-1, keepdim=True) + self.eps)
         return x + self.gamma * (x * nx) + self.beta
 
