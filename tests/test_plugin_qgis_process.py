@@ -1,0 +1,107 @@
+"""GeoMeld algorithms from the command line through qgis_process, with the plugin installed in a fresh profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from osgeo import gdal
+
+from tests.conftest import REPO_ROOT, shared
+
+QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # Debian's qgis_process wrapper script is broken; the binary works
+CHIP = "terramesh_examples/S2L2A/637U_59R_1_3.tif"
+RGB_CHIP = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
+
+pytestmark = pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_process is not installed")
+
+
+def qgis_python_path(folder: Path) -> Path:
+    """The .venv packages as QGIS's Python sees them after installing GeoMeld's requirements: everything but the pip
+    pyproj wheel, whose bundled libproj clashes with QGIS's PROJ (the system pyproj, linked to that PROJ, is used)."""
+    venv = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    folder.mkdir()
+    for entry in venv.iterdir():
+        if not entry.name.startswith("pyproj"):
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def qgis_process(tmp_path_factory, weights_dir):
+    """Runs qgis_process with the plugin in a temporary plugins folder and profile, enabled there."""
+    root = tmp_path_factory.mktemp("qgis_process")
+    plugins = root / "plugins"
+    plugins.mkdir()
+    (plugins / "geomeld").symlink_to(REPO_ROOT, target_is_directory=True)
+    site_packages = qgis_python_path(root / "site-packages")
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        QGIS_PLUGINPATH=str(plugins),
+        QGIS_CUSTOM_CONFIG_PATH=str(root / "config"),
+        PYTHONPATH=str(site_packages),
+        GEOMELD_WEIGHTS_DIR=str(weights_dir),
+        GEOMELD_CACHE_DIR=str(root / "cache"),
+    )
+
+    def run(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [QGIS_PROCESS, *arguments], env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+
+    enabled = run("plugins", "enable", "geomeld")
+    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
+    ini = (root / "config" / "profiles" / "default" / "QGIS" / "QGIS3.ini").read_text()
+    assert "geomeld=true" in ini
+    return run
+
+
+def run_json(qgis_process, algorithm: str, **parameters) -> dict:
+    """Run an algorithm with --json and return its results."""
+    arguments = [f"{name}={value}" for name, value in parameters.items()]
+    done = qgis_process("--json", "run", f"geomeld:{algorithm}", "--", *arguments)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return json.loads(done.stdout[done.stdout.index("{") :])["results"]
+
+
+def test_geomeld_algorithms_are_listed(qgis_process):
+    listing = qgis_process("list")
+    for name in ("embed", "train_probe", "apply_probe", "text_query", "change_detection", "vectorize"):
+        assert f"geomeld:{name}" in listing.stdout
+
+
+def test_embed_from_the_command_line(qgis_process, tmp_path):
+    results = run_json(qgis_process, "embed", INPUT=shared(CHIP), STRIDE=2, OUTPUT=tmp_path / "embedding.tif")
+    dataset = gdal.Open(results["OUTPUT"])
+    assert (dataset.RasterXSize, dataset.RasterYSize) == (112, 112)
+
+
+def test_text_query_from_the_command_line(qgis_process, tmp_path):
+    results = run_json(
+        qgis_process, "text_query", INPUT=shared(CHIP), TEXT="forest", OUTPUT=tmp_path / "heat.tif", TOP_K=5
+    )
+    dataset = gdal.Open(results["OUTPUT"])
+    heat = dataset.GetRasterBand(1).ReadAsArray()
+    assert heat.shape == (224, 224) and heat.max() <= 1.0
+    assert results["HIT_PIXELS"] == int((heat >= float(dataset.GetMetadataItem("threshold"))).sum())
+
+
+def test_zeroshot_from_the_command_line(qgis_process, tmp_path):
+    results = run_json(
+        qgis_process, "zeroshot_segmentation", INPUT=shared(CHIP), CLASSES="water,forest", OUTPUT=tmp_path / "z.tif"
+    )
+    dataset = gdal.Open(results["OUTPUT"])
+    assert set(dataset.GetRasterBand(1).ReadAsArray().ravel()) <= {0, 1, 2}
+
+
+def test_bad_raster_fails_with_one_sentence(qgis_process, tmp_path):
+    done = qgis_process("run", "geomeld:embed", "--", f"INPUT={shared(RGB_CHIP)}", f"OUTPUT={tmp_path / 'e.tif'}")
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "GeoMeld needs Sentinel-2 bands" in output and "Traceback" not in output
+    assert not (tmp_path / "e.tif").exists()
