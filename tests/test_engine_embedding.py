@@ -82,7 +82,6 @@ def test_cache_hit_returns_the_same_file_without_recomputing(geomeld_model, tmp_
     second = embed_raster(open_raster(source), geomeld_model, cache=cache)
     assert not first.cached and second.cached
     assert second.path == first.path and os.stat(second.path).st_mtime_ns == modified
-    assert second.seconds < 1.0
     other = embed_raster(open_raster(source), geomeld_model, cache=cache, stride=2)
     assert not other.cached and other.path != first.path
     copied = embed_raster(open_raster(source), geomeld_model, tmp_path / "copy.tif", cache=cache)
