@@ -269,3 +269,23 @@ def test_cancelled_apply_leaves_no_file(geomeld_model, tmp_path):
             feedback=Feedback(is_cancelled=lambda: True),
         )
     assert list(outputs[0].parent.iterdir()) == []
+
+
+def test_outside_features_and_small_classes_are_reported(geomeld_model, tmp_path):
+    raster = open_raster(shared(CHIP))
+    points, classes, _, _ = lulc_points(raster)
+    keep = [i for i, value in enumerate(classes) if value in (2, 4)] + [classes.index(5), classes.index(5) + 1]
+    far = ["POINT (10000 20000)", "POINT (10010 20000)", "POINT (10020 20000)"]
+    labels = write_labels(
+        tmp_path / "labels.gpkg",
+        raster.crs_wkt,
+        [points[i] for i in keep] + far,
+        [classes[i] for i in keep] + [2, 4, 5],
+    )
+    messages = []
+    embedding = embed_raster(raster, geomeld_model, tmp_path / "emb.tif")
+    samples = collect_samples(embedding.path, labels, "class", feedback=Feedback(log=messages.append))
+    assert samples.counts() == {"2": 20, "4": 20, "5": 2}
+    assert samples.features_used == 42 and samples.features_skipped == 3
+    assert any("3 feature(s) lie outside" in message for message in messages)
+    assert any("Class '5' has only 2 sample(s)" in message for message in messages)
