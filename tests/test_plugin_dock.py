@@ -1,0 +1,287 @@
+"""The GeoMeld panel driven through real Qt events in a real QGIS: labelling, probe, search, errors, cancel.
+
+Also writes the README tour screenshots (docs/screenshots/*.png) under the offscreen platform.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import gdal
+from qgis.core import (
+    Qgis,
+    QgsApplication,
+    QgsContrastEnhancement,
+    QgsMapRendererParallelJob,
+    QgsMapSettings,
+    QgsPalettedRasterRenderer,
+    QgsProject,
+    QgsRasterLayer,
+    QgsRasterMinMaxOrigin,
+    QgsSingleBandPseudoColorRenderer,
+)
+from qgis.PyQt.QtCore import QPoint, QSize, Qt
+from qgis.PyQt.QtGui import QImage
+from qgis.PyQt.QtTest import QTest
+
+from model_core.demo import demo_scene_path
+from tests.conftest import REPO_ROOT, shared
+
+SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+RGB_CHIP = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
+CROP = (480, 480, 384, 384)  # coast of the demo scene: farmland, marsh and lagoon
+
+
+@pytest.fixture(scope="module")
+def panel(loaded_plugin, weights_dir, qgis_canvas, tmp_path_factory):
+    """The plugin's dock with GeoMeld's weights and cache pointed at test folders."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("GEOMELD_WEIGHTS_DIR", str(weights_dir))
+    patch.setenv("GEOMELD_CACHE_DIR", str(tmp_path_factory.mktemp("dock_cache")))
+    dock = loaded_plugin.dock
+    dock.resize(520, 680)
+    yield dock
+    dock.shutdown()
+    QgsProject.instance().removeAllMapLayers()
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def demo_crop(tmp_path_factory) -> Path:
+    """A crop of the demo scene (real Sentinel-2 L1C) small enough for quick tests."""
+    path = tmp_path_factory.mktemp("demo") / "demo_crop.tif"
+    gdal.Translate(str(path), str(demo_scene_path()), srcWin=list(CROP))
+    return path
+
+
+def add_layer(path: Path, name: str) -> QgsRasterLayer:
+    """Add a raster to the project (and so to the canvas and the panel's combo)."""
+    layer = QgsRasterLayer(str(path), name)
+    assert layer.isValid()
+    QgsProject.instance().addMapLayer(layer)
+    return layer
+
+
+def select(panel, layer: QgsRasterLayer, canvas) -> None:
+    """Choose `layer` in the panel and show it on the canvas."""
+    panel.raster_combo.setLayer(layer)
+    canvas.setDestinationCrs(layer.crs())
+    canvas.setLayers([layer])
+    canvas.setExtent(layer.extent())
+    canvas.refresh()
+
+
+def wait(panel, seconds: float = 180.0) -> None:
+    """Process events until the panel's background job has finished."""
+    deadline = time.monotonic() + seconds
+    while panel.task is not None and time.monotonic() < deadline:
+        QgsApplication.processEvents()
+        time.sleep(0.02)
+    QgsApplication.processEvents()
+    assert panel.task is None, "the GeoMeld task did not finish"
+
+
+def geomeld_layers() -> list:
+    """Layers of the GeoMeld group, top first."""
+    group = QgsProject.instance().layerTreeRoot().findGroup("GeoMeld")
+    return [] if group is None else [node.layer() for node in group.findLayers()]
+
+
+def critical_messages(iface) -> list[str]:
+    """Critical messages pushed to the message bar so far."""
+    return list(iface.messageBar().get_messages(Qgis.Critical))
+
+
+def render(layers: list, path: Path, size: int = 640) -> QImage:
+    """Render layers over the extent of the last one into a PNG."""
+    settings = QgsMapSettings()
+    settings.setLayers(layers)
+    settings.setDestinationCrs(layers[-1].crs())
+    settings.setExtent(layers[-1].extent())
+    settings.setOutputSize(QSize(size, size))
+    job = QgsMapRendererParallelJob(settings)
+    job.start()
+    job.waitForFinished()
+    image = job.renderedImage()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert image.save(str(path))
+    return image
+
+
+def not_blank(image: QImage) -> bool:
+    """True when an image has real contrast."""
+    pixels = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), dtype=np.uint8)
+    return pixels.std() > 10
+
+
+def class_pixels(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Pixel rows/cols of clearly water, vegetated and open land in a Sentinel-2 crop (NDWI/NDVI thresholds)."""
+    dataset = gdal.Open(str(path))
+    green, red, nir = (dataset.GetRasterBand(i).ReadAsArray().astype(float) for i in (3, 4, 8))
+    ndwi = (green - nir) / (green + nir + 1e-6)
+    ndvi = (nir - red) / (nir + red + 1e-6)
+    masks = {"water": ndwi > 0.3, "vegetation": ndvi > 0.5, "open land": (ndvi < 0.25) & (ndwi < 0.0)}
+    return {name: np.nonzero(mask[8:-8, 8:-8]) for name, mask in masks.items()}
+
+
+def click_map(canvas, layer: QgsRasterLayer, col: float, row: float) -> None:
+    """Left-click the canvas where pixel (col, row) of `layer` is shown."""
+    extent = layer.extent()
+    x = extent.xMinimum() + (col + 0.5) * layer.rasterUnitsPerPixelX()
+    y = extent.yMaximum() - (row + 0.5) * layer.rasterUnitsPerPixelY()
+    point = canvas.getCoordinateTransform().transform(x, y)
+    QTest.mouseClick(canvas.viewport(), Qt.LeftButton, Qt.NoModifier, QPoint(round(point.x()), round(point.y())))
+
+
+def test_panel_has_the_six_tabs(panel):
+    names = [panel.tabs.tabText(i).replace("&&", "&") for i in range(panel.tabs.count())]
+    assert names == ["Embed", "Label & Probe", "Segment", "Search", "Change", "Settings"]
+    assert panel.tabs.widget(0).isEnabled()
+
+
+def test_band_mapping_is_detected_and_bad_rasters_explained(panel, qgis_canvas, demo_crop):
+    rgb = add_layer(shared(RGB_CHIP), "rgb chip")
+    select(panel, rgb, qgis_canvas)
+    assert panel.bands_edit.text() == "" and "B02" in panel.band_status.text()
+    scene = add_layer(demo_crop, "demo crop")
+    renderer = scene.renderer()
+    renderer.setRedBand(4)
+    renderer.setGreenBand(3)
+    renderer.setBlueBand(2)
+    scene.setContrastEnhancement(QgsContrastEnhancement.StretchToMinimumMaximum, QgsRasterMinMaxOrigin.CumulativeCut)
+    select(panel, scene, qgis_canvas)
+    assert panel.bands_edit.text() == "B01,B02,B03,B04,B05,B06,B07,B08,B8A,B09,B10,B11,B12"
+    QgsProject.instance().removeMapLayer(rgb.id())
+    del rgb, scene
+
+
+def test_non_sentinel_layer_gives_message_and_no_layer(panel, qgis_iface, qgis_canvas):
+    rgb = add_layer(shared(RGB_CHIP), "rgb chip")
+    select(panel, rgb, qgis_canvas)
+    before, layers = len(critical_messages(qgis_iface)), len(geomeld_layers())
+    QTest.mouseClick(panel.embed_tab.preview_button, Qt.LeftButton)
+    wait(panel)
+    messages = critical_messages(qgis_iface)[before:]
+    assert len(messages) == 1 and "GeoMeld needs Sentinel-2 bands" in messages[0] and "Traceback" not in messages[0]
+    assert len(geomeld_layers()) == layers
+    QgsProject.instance().removeMapLayer(rgb.id())
+    del rgb
+
+
+def test_cancel_mid_task_adds_nothing(panel, qgis_iface, qgis_canvas, demo_crop):
+    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+    select(panel, scene, qgis_canvas)
+    before, layers = len(critical_messages(qgis_iface)), len(geomeld_layers())
+    QTest.mouseClick(panel.embed_tab.preview_button, Qt.LeftButton)
+    assert panel.task is not None and panel.cancel_button.isEnabled()
+    QTest.mouseClick(panel.cancel_button, Qt.LeftButton)
+    wait(panel)
+    messages = critical_messages(qgis_iface)[before:]
+    assert len(messages) == 1 and "Cancelled" in messages[0]
+    assert len(geomeld_layers()) == layers
+    outputs = Path(panel.settings_tab.current().output_path())
+    assert not list(outputs.glob("pca_preview_*")) if outputs.exists() else True
+    del scene
+
+
+def test_label_clicks_train_and_apply_probe(panel, qgis_canvas, demo_crop):
+    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+    select(panel, scene, qgis_canvas)
+    tab = panel.probe_tab
+    panel.tabs.setCurrentWidget(tab)
+    QTest.mouseClick(tab.label_button, Qt.LeftButton)
+    assert qgis_canvas.mapTool() is tab.tool
+    rng = np.random.default_rng(1)
+    for name, (rows, cols) in class_pixels(demo_crop).items():
+        tab.class_combo.lineEdit().clear()
+        QTest.keyClicks(tab.class_combo.lineEdit(), name)
+        for index in rng.choice(len(rows), 6, replace=False):
+            click_map(qgis_canvas, scene, cols[index] + 8, rows[index] + 8)
+    labels = tab.labels_layer()
+    values = [feature["class"] for feature in labels.getFeatures()]
+    assert sorted(set(values)) == ["open land", "vegetation", "water"] and len(values) == 18
+    QTest.mouseClick(tab.label_button, Qt.LeftButton)
+    assert tab.tool is None
+    QTest.mouseClick(tab.train_button, Qt.LeftButton)
+    wait(panel)
+    assert "accuracy" in tab.metrics.text() and "f1" in tab.metrics.text()
+    assert tab.matrix.pixmap() is not None and not tab.matrix.pixmap().isNull()
+    QTest.mouseClick(tab.apply_button, Qt.LeftButton)
+    wait(panel)
+    classes = geomeld_layers()[0]
+    assert classes.name() == "Probe classes" and isinstance(classes.renderer(), QgsPalettedRasterRenderer)
+    assert [c.label for c in classes.renderer().classes()] == ["open land", "vegetation", "water"]
+    legend = [label for label, _ in classes.legendSymbologyItems()]
+    assert legend == ["open land", "vegetation", "water"]
+    classes.setOpacity(0.6)
+    image = render([classes, scene], SCREENSHOTS / "probe_result.png")
+    assert not_blank(image)
+    del scene, labels, classes
+
+
+def test_text_query_with_history_threshold_and_places(panel, qgis_canvas, demo_crop):
+    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+    select(panel, scene, qgis_canvas)
+    tab = panel.search_tab
+    panel.tabs.setCurrentWidget(tab)
+    QTest.keyClicks(tab.query.lineEdit(), "water")
+    QTest.keyClick(tab.query.lineEdit(), Qt.Key_Return)
+    wait(panel)
+    assert tab.query.itemText(0) == "water"
+    heatmap = tab.heatmap
+    assert heatmap.name() == "water" and isinstance(heatmap.renderer(), QgsSingleBandPseudoColorRenderer)
+    assert heatmap.renderer().classificationMin() == pytest.approx(0.5)
+    image = render([heatmap, scene], SCREENSHOTS / "text_query.png")
+    assert not_blank(image)
+    tab.threshold.setValue(20)
+    assert tab.heatmap.renderer().classificationMin() == pytest.approx(0.2)
+    transparency = tab.heatmap.renderer().rasterTransparency().transparentSingleValuePixelList()
+    assert transparency[0].max == pytest.approx(0.2) and transparency[0].percentTransparent == 100
+    if tab.places.count():
+        before = qgis_canvas.extent()
+        tab.zoom_to(tab.places.item(0))
+        assert qgis_canvas.extent() != before
+    del scene, heatmap
+
+
+def test_example_buttons_and_query_by_example_click(panel, qgis_canvas, demo_crop):
+    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+    select(panel, scene, qgis_canvas)
+    tab = panel.search_tab
+    QTest.mouseClick(tab.example_button, Qt.LeftButton)
+    assert qgis_canvas.mapTool() is tab.example_tool
+    rows, cols = class_pixels(demo_crop)["water"]
+    click_map(qgis_canvas, scene, cols[0] + 8, rows[0] + 8)
+    wait(panel)
+    heatmap = tab.heatmap
+    assert heatmap.name() == "Like the example" and isinstance(heatmap.renderer(), QgsSingleBandPseudoColorRenderer)
+    QTest.mouseClick(tab.example_button, Qt.LeftButton)
+    assert tab.example_tool is None
+    del scene, heatmap
+
+
+def test_dock_screenshot(panel):
+    panel.tabs.setCurrentWidget(panel.search_tab)
+    image = panel.grab().toImage()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert image.save(str(SCREENSHOTS / "dock.png"))
+    assert not_blank(image) and image.width() >= 400
+
+
+def test_settings_tab_round_trip(panel):
+    from geomeld.plugin.settings import load_settings, save_settings
+
+    original = load_settings()
+    try:
+        tab = panel.settings_tab
+        tab.tile.setValue(256)
+        tab.threads.setValue(2)
+        QTest.mouseClick(tab.save_button, Qt.LeftButton)
+        stored = load_settings()
+        assert (stored.tile_size, stored.threads, stored.provider) == (256, 2, "CPU")
+        assert stored.onnx_providers() == ["CPUExecutionProvider"] and stored.thread_count() == 2
+    finally:
+        save_settings(original)
