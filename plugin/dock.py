@@ -53,7 +53,7 @@ class GeoMeldDock(QgsDockWidget):
         self.ready_label.setWordWrap(True)
         self.ready_label.setVisible(False)
         layout.addWidget(self.ready_label)
-        self.install_button = QPushButton(tr("Install the missing Python packages…"))
+        self.install_button = QPushButton(tr("Install the missing Python packages..."))
         self.install_button.setVisible(False)
         layout.addWidget(self.install_button)
         row = QHBoxLayout()

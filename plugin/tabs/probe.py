@@ -13,8 +13,6 @@ from ..layers import CLASS_FIELD, add_raster, add_to_group, labels_layer, output
 from ..map_tools import LabelPointTool
 from ..styling import style_class_raster
 
-DEFAULT_CLASSES = ("water", "forest", "farmland", "town")
-
 
 class ProbeTab(QWidget):
     """Class picker, labelling tool, training layer and field, probe kind, Train and Apply."""
@@ -28,7 +26,7 @@ class ProbeTab(QWidget):
         layout = QFormLayout(self)
         self.class_combo = QComboBox()
         self.class_combo.setEditable(True)
-        self.class_combo.addItems([tr(name) for name in DEFAULT_CLASSES])
+        self.class_combo.addItems([tr("water"), tr("forest"), tr("farmland"), tr("town")])
         layout.addRow(tr("Class"), self.class_combo)
         row = QHBoxLayout()
         self.label_button = QPushButton(tr("Click points on the map"))

@@ -30,7 +30,16 @@ from ..layers import add_raster, add_vector, labels_layer, output_path, save_vec
 from ..map_tools import PointPickTool
 from ..styling import stored_threshold, style_class_polygons, style_heatmap
 
-EXAMPLES = ("water", "forest", "farmland", "town", "beach")
+
+def example_prompts() -> dict[str, str]:
+    """Teaching examples: the English prompt the model reads, and its label on the button."""
+    return {
+        "water": tr("water"),
+        "forest": tr("forest"),
+        "farmland": tr("farmland"),
+        "town": tr("town"),
+        "beach": tr("beach"),
+    }
 
 
 class SearchTab(QWidget):
@@ -50,9 +59,10 @@ class SearchTab(QWidget):
         self.query.lineEdit().returnPressed.connect(self.search)
         layout.addWidget(self.query)
         examples = QHBoxLayout()
-        for text in EXAMPLES:
-            button = QPushButton(tr(text))
-            button.clicked.connect(lambda _checked=False, t=text: self.search_for(tr(t)))
+        for prompt, label in example_prompts().items():
+            button = QPushButton(label)
+            button.setToolTip(tr("Search for '{0}'").format(prompt))
+            button.clicked.connect(lambda _checked=False, text=prompt: self.search_for(text))
             examples.addWidget(button)
         layout.addLayout(examples)
         buttons = QHBoxLayout()
