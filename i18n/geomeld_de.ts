@@ -849,24 +849,29 @@
         <translation>Gespeichert.</translation>
     </message>
     <message>
-        <location filename="../plugin/tasks.py" line="77"/>
+        <location filename="../plugin/tasks.py" line="81"/>
         <source>Cancelled by the user; no output was written.</source>
         <translation>Vom Benutzer abgebrochen; es wurde keine Ausgabe geschrieben.</translation>
     </message>
     <message>
-        <location filename="../plugin/tasks.py" line="37"/>
+        <location filename="../plugin/tasks.py" line="41"/>
         <source>GeoMeld failed unexpectedly ({0}); details are in the GeoMeld log panel.</source>
         <translation>GeoMeld ist unerwartet fehlgeschlagen ({0}); Details stehen im GeoMeld-Protokoll.</translation>
     </message>
     <message>
-        <location filename="../plugin/tasks.py" line="109"/>
+        <location filename="../plugin/tasks.py" line="113"/>
         <source>The Processing algorithm {0} is not available.</source>
         <translation>Der Processing-Algorithmus {0} ist nicht verfügbar.</translation>
     </message>
     <message>
-        <location filename="../plugin/tasks.py" line="117"/>
+        <location filename="../plugin/tasks.py" line="121"/>
         <source>The GeoMeld algorithm {0} failed.</source>
         <translation>Der GeoMeld-Algorithmus {0} ist fehlgeschlagen.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tasks.py" line="37"/>
+        <source>GeoMeld needs the Python package &apos;{0}&apos;, which is not installed; the GeoMeld panel offers to install it.</source>
+        <translation>GeoMeld benötigt das Python-Paket „{0}“, das nicht installiert ist; das GeoMeld-Bedienfeld bietet an, es zu installieren.</translation>
     </message>
 </context>
 </TS>

@@ -33,6 +33,10 @@ def error_message(exc: BaseException) -> str:
         return tr("Cancelled by the user; no output was written.")
     if isinstance(exc, GeoMeldError):
         return str(exc)
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return tr(
+            "GeoMeld needs the Python package '{0}', which is not installed; the GeoMeld panel offers to install it."
+        ).format(exc.name.split(".")[0])
     log_message("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), Qgis.Critical)
     return tr("GeoMeld failed unexpectedly ({0}); details are in the GeoMeld log panel.").format(
         f"{type(exc).__name__}: {exc}"
