@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-dev}"
 
-apt_packages=(qgis python3-qgis python3-rasterio python3-venv xvfb xauth qttools5-dev-tools)
+apt_packages=(qgis python3-qgis python3-rasterio python3-venv xvfb xauth qttools5-dev-tools pyqt5-dev-tools)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -33,4 +33,11 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 else
   echo ">> Python dependencies already installed ($req)"
+fi
+# Inside QGIS, pyproj must be the build linked to QGIS's own PROJ (Debian's python3-pyproj): a pip wheel bundles a
+# second libproj whose symbols clash with QGIS's, and QGIS then crashes (in worker threads and on exit).
+if /usr/bin/python3 -c "import pyproj" 2>/dev/null \
+  && .venv/bin/python -c "import pyproj, sys; sys.exit('/.venv/' not in pyproj.__file__)" 2>/dev/null; then
+  echo ">> using the system pyproj (linked to QGIS's PROJ) instead of the pip wheel"
+  .venv/bin/python -m pip uninstall -y -q pyproj
 fi

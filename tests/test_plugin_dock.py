@@ -14,6 +14,7 @@ from osgeo import gdal
 from qgis.core import (
     Qgis,
     QgsApplication,
+    QgsCategorizedSymbolRenderer,
     QgsContrastEnhancement,
     QgsMapRendererParallelJob,
     QgsMapSettings,
@@ -261,6 +262,43 @@ def test_example_buttons_and_query_by_example_click(panel, qgis_canvas, demo_cro
     QTest.mouseClick(tab.example_button, Qt.LeftButton)
     assert tab.example_tool is None
     del scene, heatmap
+
+
+def test_clusters_then_polygons_from_the_segment_tab(panel, qgis_canvas):
+    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+    select(panel, scene, qgis_canvas)
+    tab = panel.segment_tab
+    panel.tabs.setCurrentWidget(tab)
+    tab.clusters.setValue(3)
+    QTest.mouseClick(tab.cluster_button, Qt.LeftButton)
+    wait(panel)
+    clusters = geomeld_layers()[0]
+    assert clusters.name() == "Clusters" and isinstance(clusters.renderer(), QgsPalettedRasterRenderer)
+    assert [c.label for c in clusters.renderer().classes()] == ["cluster 1", "cluster 2", "cluster 3"]
+    tab.min_area.setValue(1.0)
+    QTest.mouseClick(tab.polygons_button, Qt.LeftButton)
+    wait(panel)
+    polygons = geomeld_layers()[0]
+    assert polygons.name() == "Class polygons" and isinstance(polygons.renderer(), QgsCategorizedSymbolRenderer)
+    assert {c.label() for c in polygons.renderer().categories()} <= {"cluster 1", "cluster 2", "cluster 3"}
+    assert polygons.labelsEnabled() and min(f["area_ha"] for f in polygons.getFeatures()) >= 1.0
+    del scene, clusters, polygons
+
+
+def test_change_tab_compares_two_dates(panel, qgis_canvas):
+    slovenia = "eolearn_testeopatch_slovenia/reference_scene_{}_s2l1c.tif"
+    date_a = add_layer(shared(slovenia.format(1)), "slovenia A")
+    date_b = add_layer(shared(slovenia.format(4)), "slovenia B")
+    select(panel, date_a, qgis_canvas)
+    tab = panel.change_tab
+    panel.tabs.setCurrentWidget(tab)
+    tab.raster_b.setLayer(date_b)
+    QTest.mouseClick(tab.run_button, Qt.LeftButton)
+    wait(panel)
+    places, change = geomeld_layers()[:2]
+    assert change.name() == "Change" and isinstance(change.renderer(), QgsSingleBandPseudoColorRenderer)
+    assert places.name() == "Changed places" and places.featureCount() >= 1
+    del date_a, date_b, places, change
 
 
 def test_dock_screenshot(panel):
