@@ -40,16 +40,30 @@ def time_onnx(model: GeoMeldModel, parts: list[np.ndarray], band_mask: np.ndarra
     return time.perf_counter() - started
 
 
-def time_torch(encoder: torch.nn.Module, parts: list[np.ndarray], band_mask: np.ndarray, multiple: int) -> float:
+def time_torch(
+    encoder: torch.nn.Module, parts: list[np.ndarray], band_mask: np.ndarray, multiple: int, device: str = "cpu"
+) -> float:
     """Seconds for the torch encoder (eager, no grad) to embed the same tiles, padded the same way."""
-    mask = torch.from_numpy(band_mask)[None]
+    encoder = encoder.to(device)
+    mask = torch.from_numpy(band_mask)[None].to(device)
     padded = [torch.from_numpy(np.ascontiguousarray(pad_to_multiple(part[None], multiple))) for part in parts]
     with torch.inference_mode():
-        encoder(padded[0], mask)
+        encoder(padded[0].to(device), mask)
         started = time.perf_counter()
         for image in padded:
-            encoder(image, mask)
+            encoder(image.to(device), mask)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
     return time.perf_counter() - started
+
+
+def benchmark_weights(weights: str | None, folder: Path) -> str | Path | None:
+    """The weights to benchmark: the given folder, else the bundled model, else a random export into `folder`."""
+    if weights is None and not (Path(__file__).resolve().parents[1] / "resources/model/model_card.json").exists():
+        from training.export import export_random
+
+        return export_random(folder)
+    return weights
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,11 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
-        weights = args.weights
-        if weights is None and not (Path(__file__).resolve().parents[1] / "resources/model/model_card.json").exists():
-            from training.export import export_random
-
-            weights = export_random(Path(tmp))
+        weights = benchmark_weights(args.weights, Path(tmp))
         model = load_model(weights, providers=["CPUExecutionProvider"], threads=args.threads)
         torch.set_num_threads(args.threads)
         torch.manual_seed(0)

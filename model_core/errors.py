@@ -29,5 +29,9 @@ class QueryInputError(GeoMeldError, ValueError):
     """A text or example query cannot be answered (empty text, point outside the raster...)."""
 
 
+class OutputWriteError(GeoMeldError):
+    """An output or cache file cannot be written: read-only folder, disk full, file size limit..."""
+
+
 class CancelledError(GeoMeldError):
     """The user cancelled a long-running operation; no output was written."""

@@ -19,7 +19,7 @@ import numpy as np
 from osgeo import gdal, osr
 
 from .bands import EUROSAT_BANDS, LAYOUTS, MODEL_BANDS, REQUIRED_BANDS, S2_BANDS, normalise_band_name
-from .errors import BandMappingError, RasterInputError
+from .errors import BandMappingError, OutputWriteError, RasterInputError
 
 gdal.UseExceptions()
 
@@ -351,6 +351,19 @@ CATEGORY_NAMES_KEY = "CATEGORY_NAMES"
 CREATION_OPTIONS = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
 
 
+def _discard(dataset: gdal.Dataset | None) -> None:
+    """Close an abandoned dataset now, though the caller's `with` block still names it; errors on close are moot."""
+    if dataset is None:
+        return
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        dataset.__swig_destroy__(dataset)  # SWIG disowns the handle, so the later garbage collection is a no-op
+    except RuntimeError:
+        pass  # the failed writes are reported again on close
+    finally:
+        gdal.PopErrorHandler()
+
+
 @contextmanager
 def atomic_geotiff(
     path: str | os.PathLike,
@@ -370,7 +383,10 @@ def atomic_geotiff(
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise RasterInputError(f"Output folder '{path.parent}' does not exist.")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.tif", dir=path.parent or ".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.tif", dir=path.parent or ".")
+    except OSError as exc:
+        raise OutputWriteError(f"Cannot write to the folder '{path.parent}' ({exc.strerror}).") from None
     os.close(fd)
     dataset = None
     try:
@@ -395,11 +411,17 @@ def atomic_geotiff(
         os.replace(tmp_name, path)
         if os.path.exists(tmp_name + ".aux.xml"):
             os.replace(tmp_name + ".aux.xml", str(path) + ".aux.xml")
-    except BaseException:
+    except BaseException as exc:
+        _discard(dataset)
         dataset = None
         for leftover in (tmp_name, tmp_name + ".ovr", tmp_name + ".aux.xml"):
             if os.path.exists(leftover):
                 os.remove(leftover)
+        if isinstance(exc, (RuntimeError, OSError)) and tmp_name in str(exc):  # GDAL/OS failed writing this file
+            raise OutputWriteError(
+                f"Writing '{path.name}' failed ({str(exc).replace(tmp_name, path.name)}); check that the disk has "
+                "free space and the folder is writable. Nothing was written."
+            ) from None
         raise
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
+from ..errors import OutputWriteError
 from ..io import SentinelRaster, Window
 from ..paths import cache_dir
 
@@ -85,7 +86,13 @@ class EmbeddingCache:
 
     def __init__(self, folder: str | os.PathLike | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.folder = Path(folder) if folder is not None else cache_dir() / "embeddings"
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputWriteError(
+                f"The embedding cache folder '{self.folder}' cannot be created ({exc.strerror}); choose a writable "
+                "cache folder in the GeoMeld settings or set GEOMELD_CACHE_DIR."
+            ) from None
         self.max_bytes = int(max_bytes)
 
     def path_for(self, key: str) -> Path:

@@ -1,0 +1,286 @@
+"""GeoMeld benchmark: one table, every figure measured in this run on this machine, also written to results.md.
+
+    python benchmarks/run.py [--quick] [--gpu] [--weights DIR] [--threads 2]
+
+Rasters are VRT mosaics of the real demo scene (benchmarks/mosaic.py): a square window for encoder throughput
+(2048 px, 1024 with --quick), a 2048 x 2048 px raster for the cache, probe and text-query rows, and a 10980 x 10980
+px Sentinel-2 tile for peak memory (a full-width 10980 x 1024 px strip with --quick), embedded in a child process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.engine import ndvi_points, timed  # noqa: E402
+from benchmarks.mosaic import mosaic_vrt  # noqa: E402
+from benchmarks.query import QUERIES, median_seconds  # noqa: E402
+from model_core.demo import demo_scene_path  # noqa: E402
+from model_core.engine import prompts  # noqa: E402
+from model_core.engine.cache import EmbeddingCache  # noqa: E402
+from model_core.engine.classify import apply_probe, train_probe  # noqa: E402
+from model_core.engine.embedding import embed_raster  # noqa: E402
+from model_core.engine.grid import aligned_tiles  # noqa: E402
+from model_core.engine.query import text_query  # noqa: E402
+from model_core.io import SentinelRaster, Window, open_raster  # noqa: E402
+from model_core.runtime import GeoMeldModel, load_model  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+TASK_SIZE = 2048  # raster of the cache, probe and query rows (their bars are stated for 2048^2 px)
+TILE_SIZE = 10980  # one Sentinel-2 MGRS tile at 10 m
+GIB = 1024**3
+
+
+@dataclass
+class Row:
+    """One line of the table: what, value, unit, bar and whether the value meets it."""
+
+    what: str
+    value: float
+    unit: str
+    bar: str = ""
+    ok: bool | None = None
+
+    def cells(self) -> list[str]:
+        """Table cells."""
+        status = "" if self.ok is None else ("pass" if self.ok else "MISS")
+        digits = 0 if abs(self.value) >= 100 else (2 if abs(self.value) >= 1 else 3)
+        return [self.what, f"{self.value:.{digits}f}", self.unit, self.bar, status]
+
+
+def throughput_rows(
+    raster: SentinelRaster, model: GeoMeldModel, threads: int, folder: Path, device: str = "cpu"
+) -> list[Row]:
+    """Pixels/s of the engine (ONNX Runtime, tiled) vs torch eager on the same tiles vs one untiled torch run."""
+    import torch
+
+    from benchmarks.encoder_throughput import time_onnx, time_torch
+    from model_core.model import GeoMeldConfig, build_model
+    from model_core.runtime import pad_to_multiple
+
+    label = "CUDA" if device != "cpu" else "CPU"
+    pixels = raster.width * raster.height
+    size = f"{raster.width}^2 px"
+    _, engine_s = timed(embed_raster, raster, model, folder / f"throughput_{label}.tif")
+    multiple = model.input_multiple
+    parts = [raster.read(tile.read) for tile in aligned_tiles(raster.width, raster.height, 512, 32, multiple)]
+    onnx_s = time_onnx(model, parts, raster.band_mask)
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    encoder = build_model(GeoMeldConfig.from_dict(model.card["architecture"])).image.eval()
+    torch_s = time_torch(encoder, parts, raster.band_mask, multiple, device)
+    del parts
+    whole = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(raster.read()[None], multiple))).to(device)
+    mask = torch.from_numpy(raster.band_mask)[None].to(device)
+    with torch.inference_mode():
+        started = time.perf_counter()
+        encoder(whole, mask)
+        if device != "cpu":
+            torch.cuda.synchronize()
+        untiled_s = time.perf_counter() - started
+    del whole
+    return [
+        Row(f"embed {size}, engine embed_raster (ORT, 512 px tiles, read + write)", pixels / engine_s, "px/s"),
+        Row(f"embed {size}, ORT on the same tiles (compute only)", pixels / onnx_s, "px/s"),
+        Row(f"embed {size}, torch eager on the same tiles ({label})", pixels / torch_s, "px/s"),
+        Row(f"embed {size}, torch eager untiled, one run ({label})", pixels / untiled_s, "px/s"),
+        Row("ratio ORT / torch eager (same tiles)", torch_s / onnx_s, "x"),
+        Row("ratio engine tiled ORT / untiled torch", untiled_s / engine_s, "x"),
+        Row("ratio torch tiled / torch untiled", untiled_s / torch_s, "x"),
+    ]
+
+
+def peak_rss_row(vrt: Path, height: int, weights: str | None, threads: int, folder: Path) -> Row:
+    """Peak RSS of a child process embedding a full-width strip of the 10980 px VRT (the runtime path, no torch)."""
+    out = folder / "tile_embedding.tif"
+    command = [sys.executable, __file__, "--child-embed", str(vrt), str(height), str(out), str(threads)]
+    if weights:
+        command.append(str(weights))
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"the child embedding process failed (exit status {process.returncode})")
+    out.unlink()
+    peak = usage.ru_maxrss * 1024 / GIB  # Linux reports KiB
+    what = f"peak RSS embedding {TILE_SIZE} x {height} px of a {TILE_SIZE}^2 VRT (child process)"
+    return Row(what, peak, "GiB", "<= 2 GiB", peak <= 2.0)
+
+
+def child_embed(argv: list[str]) -> int:
+    """Child process: embed the top `height` rows of a VRT into a GeoTIFF, no cache (imports no torch)."""
+    vrt, height, out, threads = argv[0], int(argv[1]), argv[2], int(argv[3])
+    model = load_model(argv[4] if len(argv) > 4 else None, threads=threads)
+    raster = open_raster(vrt)
+    embed_raster(raster, model, out, extent=Window(0, 0, raster.width, height))
+    return 0
+
+
+def task_rows(raster: SentinelRaster, model: GeoMeldModel, folder: Path, repeats: int) -> list[Row]:
+    """Cache hit, probe fit on 1000 points + apply, text query and text encoding over one cached embedding."""
+    size = f"{raster.width}^2"
+    os.environ["GEOMELD_CACHE_DIR"] = str(folder)  # text_query embeds through the default cache: this folder's
+    cache = EmbeddingCache()
+    first, embed_s = timed(embed_raster, raster, model, cache=cache)
+    hit, hit_s = timed(embed_raster, raster, model, cache=cache)
+    assert hit.cached and hit.path == first.path and not first.cached
+    labels = ndvi_points(raster, folder / "points.gpkg", 1000)
+    (probe, _), fit_s = timed(train_probe, raster, model, labels, "class", cache=cache)
+    _, apply_s = timed(apply_probe, raster, model, probe, folder / "classes.tif", cache=cache)
+    prompts._PHRASE_CACHE.clear()
+    counter = iter(range(10**6))
+    query_s = median_seconds(
+        lambda: text_query(raster, model, QUERIES[next(counter) % len(QUERIES)], folder / "heat.tif"), repeats
+    )
+    texts = [template.format(query) for query in QUERIES for template in prompts.TEMPLATES]
+    encode_s = median_seconds(lambda: [model.embed_text([text]) for text in texts], repeats) / len(texts)
+    return [
+        Row(f"embed {size} px once (cache miss, engine)", raster.width * raster.height / embed_s, "px/s"),
+        Row("cache hit: same embed_raster request again", hit_s * 1000, "ms"),
+        Row("probe fit, 1000 labelled points (logistic, CV report)", fit_s, "s"),
+        Row(f"probe apply, {size} px (cached embedding)", apply_s, "s"),
+        Row("probe fit + apply", fit_s + apply_s, "s", "<= 5 s", fit_s + apply_s <= 5.0),
+        Row(f"text query over cached {size} px embedding (median)", query_s * 1000, "ms", "<= 200 ms", query_s <= 0.2),
+        Row("text encoding per prompt, one at a time (median)", encode_s * 1000, "ms", "<= 20 ms", encode_s <= 0.02),
+    ]
+
+
+def machine_lines(model: GeoMeldModel, weights_note: str, threads: int) -> list[str]:
+    """Machine and software details for the report."""
+    import onnxruntime
+    import torch
+    from osgeo import gdal
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor() or "unknown",
+    )
+    mem_kib = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line
+    )
+    training = model.card.get("training", {}).get("status", "trained")
+    return [
+        f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"- CPU: {cpu}, {os.cpu_count()} cores visible, {threads} thread(s) used; load average at start "
+        f"{os.getloadavg()[0]:.2f}",
+        f"- RAM: {mem_kib / 1024**2:.1f} GiB; OS: {platform.platform()}",
+        f"- Python {platform.python_version()}, onnxruntime {onnxruntime.__version__}, numpy {np.__version__}, "
+        f"torch {torch.__version__}, GDAL {gdal.__version__}",
+        f"- weights: {weights_note} ({training}); GeoMeld-FM {model.card['architecture'].get('variant', '?')}, "
+        f"D={model.embedding_dim}, model id {model.model_id[:12]}",
+        "- torch rows run the same architecture with its own (random) initialisation: speed, not values",
+    ]
+
+
+def gpu_rows(weights: str | None, window: SentinelRaster, task: SentinelRaster, args, folder: Path) -> list[Row]:
+    """The throughput and task rows on CUDA (ONNX Runtime CUDA provider and/or torch.cuda), or why not."""
+    import onnxruntime
+    import torch
+
+    if "CUDAExecutionProvider" not in onnxruntime.get_available_providers() or not torch.cuda.is_available():
+        raise RuntimeError(
+            "no GPU rows: onnxruntime has no CUDAExecutionProvider or torch.cuda is not available on this machine"
+        )
+    model = load_model(weights, providers=["CUDAExecutionProvider", "CPUExecutionProvider"], threads=args.threads)
+    gpu_folder = folder / "gpu"
+    gpu_folder.mkdir()
+    rows = throughput_rows(window, model, args.threads, gpu_folder, device="cuda")
+    rows += task_rows(task, model, gpu_folder, 2 if args.quick else 5)
+    for row in rows:
+        row.what = f"[GPU] {row.what}"
+    return rows
+
+
+def render(rows: list[Row], header: list[str], notes: list[str]) -> str:
+    """The Markdown report: header lines, the table, notes."""
+    lines = [*header, "", "| what | value | unit | bar | result |", "|---|---:|---|---|---|"]
+    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
+    return "\n".join([*lines, "", *notes, ""])
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a text file through a temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every measurement, print the table and write benchmarks/results.md."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--child-embed":
+        return child_embed(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1024 px throughput window, 1024-row strip for memory")
+    parser.add_argument("--gpu", action="store_true", help="also measure on CUDA when available")
+    parser.add_argument("--weights", help="weights folder (default: bundled, else a random export)")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for ONNX Runtime and torch")
+    parser.add_argument("--out", default=str(RESULTS), help="Markdown report (default benchmarks/results.md)")
+    args = parser.parse_args(argv)
+    size = 1024 if args.quick else 2048
+    strip = 1024 if args.quick else TILE_SIZE
+    repeats = 3 if args.quick else 5
+    started = time.perf_counter()
+    demo = demo_scene_path()  # built once in the user's cache folder, before the cache is redirected
+    with tempfile.TemporaryDirectory(prefix="geomeld_bench_") as name:
+        folder = Path(name)
+        from benchmarks.encoder_throughput import benchmark_weights
+
+        weights = benchmark_weights(args.weights, folder / "weights")
+        weights_note = (
+            f"given folder {args.weights}"
+            if args.weights
+            else ("random export (no bundled model)" if weights else "bundled model")
+        )
+        model = load_model(weights, providers=["CPUExecutionProvider"], threads=args.threads)
+        tile_vrt = mosaic_vrt(demo, folder / "tile.vrt", TILE_SIZE, TILE_SIZE)
+        window = open_raster(mosaic_vrt(demo, folder / f"window_{size}.vrt", size, size))
+        task = open_raster(mosaic_vrt(demo, folder / f"window_{TASK_SIZE}.vrt", TASK_SIZE, TASK_SIZE))
+        header = [
+            "# GeoMeld benchmark results",
+            "",
+            f"`python benchmarks/run.py{' --quick' if args.quick else ''}{' --gpu' if args.gpu else ''}`: "
+            "every figure below comes from this one run on this machine.",
+            "",
+            *machine_lines(model, weights_note, args.threads),
+        ]
+        rows = throughput_rows(window, model, args.threads, folder)
+        rows.append(peak_rss_row(tile_vrt, strip, weights and str(weights), args.threads, folder))
+        rows += task_rows(task, model, folder, repeats)
+        notes = [
+            f"Rasters are VRT mosaics of the real {demo.name} (1933 x 1947 px) repeated on a grid; "
+            f"the memory row embeds a full-width strip ({TILE_SIZE} x {strip} px): the engine flushes each finished "
+            "row of tiles, so memory depends on the raster width, not its height.",
+        ]
+        if args.gpu:
+            try:
+                rows += gpu_rows(weights and str(weights), window, task, args, folder)
+            except RuntimeError as exc:
+                notes.append(f"GPU: {exc}.")
+        else:
+            notes.append("GPU: not measured (run with --gpu on a machine with CUDA).")
+    notes.append(f"Total benchmark time {time.perf_counter() - started:.0f} s.")
+    text = render(rows, header, notes)
+    print(text)
+    write_atomic(Path(args.out), text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
