@@ -364,6 +364,12 @@ def _discard(dataset: gdal.Dataset | None) -> None:
         gdal.PopErrorHandler()
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_geotiff(
     path: str | os.PathLike,
@@ -388,6 +394,7 @@ def atomic_geotiff(
     except OSError as exc:
         raise OutputWriteError(f"Cannot write to the folder '{path.parent}' ({exc.strerror}).") from None
     os.close(fd)
+    os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp creates 0600; outputs get the usual permissions
     dataset = None
     try:
         driver = gdal.GetDriverByName("GTiff")
