@@ -21,7 +21,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .i18n import tr
-from .tasks import AlgorithmTask, log_message
+from .tasks import AlgorithmTask, error_message, log_message
 
 
 class GeoMeldDock(QgsDockWidget):
@@ -160,8 +160,6 @@ class GeoMeldDock(QgsDockWidget):
             try:
                 on_success(results)
             except Exception as exc:  # noqa: BLE001 - shown as one sentence
-                from .tasks import error_message
-
                 self.show_error(error_message(exc))
 
         return handle

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -36,9 +37,7 @@ def output_path(stem: str, extension: str) -> str:
     """A new file name in the GeoMeld output folder (created), unique by time."""
     folder = load_settings().output_path()
     os.makedirs(folder, exist_ok=True)
-    return os.path.join(
-        folder, f"{stem}_{time.strftime('%Y%m%d_%H%M%S')}_{time.perf_counter_ns() % 10000:04d}{extension}"
-    )
+    return os.path.join(folder, f"{stem}_{time.strftime('%Y%m%d_%H%M%S')}_{uuid.uuid4().hex[:6]}{extension}")
 
 
 def save_vector(layer: QgsVectorLayer, stem: str) -> str:

@@ -36,10 +36,6 @@ class GeoMeldAlgorithm(QgsProcessingAlgorithm):
         """GeoMeld's icon."""
         return QIcon(ICON)
 
-    def tr(self, text: str) -> str:
-        """Translate in the GeoMeld context."""
-        return tr(text)
-
     def add_raster_input(self, description: str | None = None) -> None:
         """Add the Sentinel raster input and the optional band list."""
         self.addParameter(QgsProcessingParameterRasterLayer(INPUT, description or tr("Sentinel-2 raster")))
