@@ -9,12 +9,12 @@
         <translation>Sentinel-2-Raster</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/base.py" line="46"/>
+        <location filename="../plugin/algorithms/base.py" line="42"/>
         <source>Band names in file order (e.g. B02,B03,B04,B08 or eurosat, l1c, l2a; empty: detect)</source>
         <translation>Bandnamen in Dateireihenfolge (z. B. B02,B03,B04,B08 oder eurosat, l1c, l2a; leer: erkennen)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/base.py" line="57"/>
+        <location filename="../plugin/algorithms/base.py" line="53"/>
         <source>Choose a raster layer.</source>
         <translation>Wählen Sie einen Rasterlayer.</translation>
     </message>
@@ -449,7 +449,7 @@
         <translation>Segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="69"/>
+        <location filename="../plugin/tabs/search.py" line="72"/>
         <source>Search</source>
         <translation>Suchen</translation>
     </message>
@@ -484,17 +484,17 @@
         <translation>GeoMeld ist noch mit einer anderen Aufgabe beschäftigt; warten Sie oder brechen Sie sie ab.</translation>
     </message>
     <message>
-        <location filename="../plugin/layers.py" line="29"/>
+        <location filename="../plugin/layers.py" line="30"/>
         <source>GeoMeld labels</source>
         <translation>GeoMeld-Beschriftungen</translation>
     </message>
     <message>
-        <location filename="../plugin/layers.py" line="57"/>
+        <location filename="../plugin/layers.py" line="56"/>
         <source>Could not save the layer &apos;{0}&apos; ({1}).</source>
         <translation>Der Layer „{0}“ konnte nicht gespeichert werden ({1}).</translation>
     </message>
     <message>
-        <location filename="../plugin/layers.py" line="76"/>
+        <location filename="../plugin/layers.py" line="75"/>
         <source>QGIS cannot open the result &apos;{0}&apos;.</source>
         <translation>QGIS kann das Ergebnis „{0}“ nicht öffnen.</translation>
     </message>
@@ -604,22 +604,22 @@
         <translation>Ähnliche Farben bedeuten ähnliche Embeddings.</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="37"/>
+        <location filename="../plugin/tabs/search.py" line="38"/>
         <source>water</source>
         <translation>Wasser</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="38"/>
+        <location filename="../plugin/tabs/search.py" line="39"/>
         <source>forest</source>
         <translation>Wald</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="39"/>
+        <location filename="../plugin/tabs/search.py" line="40"/>
         <source>farmland</source>
         <translation>Ackerland</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="40"/>
+        <location filename="../plugin/tabs/search.py" line="41"/>
         <source>town</source>
         <translation>Ort</translation>
     </message>
@@ -664,72 +664,72 @@
         <translation>Trainieren Sie zuerst eine Probe.</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/probe.py" line="122"/>
+        <location filename="../plugin/tabs/probe.py" line="126"/>
         <source>GeoMeld probe classification</source>
         <translation>GeoMeld-Probe-Klassifikation</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/probe.py" line="126"/>
+        <location filename="../plugin/tabs/probe.py" line="130"/>
         <source>Probe classes</source>
         <translation>Probe-Klassen</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="41"/>
+        <location filename="../plugin/tabs/search.py" line="42"/>
         <source>beach</source>
         <translation>Strand</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="58"/>
+        <location filename="../plugin/tabs/search.py" line="61"/>
         <source>Describe what to find, e.g. water, not sea</source>
         <translation>Beschreiben Sie, was gefunden werden soll, z. B. water, not sea</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="64"/>
+        <location filename="../plugin/tabs/search.py" line="67"/>
         <source>Search for &apos;{0}&apos;</source>
         <translation>Nach „{0}“ suchen</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="72"/>
+        <location filename="../plugin/tabs/search.py" line="75"/>
         <source>Find places like a clicked one</source>
         <translation>Orte wie einen angeklickten finden</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="78"/>
+        <location filename="../plugin/tabs/search.py" line="81"/>
         <source>Threshold</source>
         <translation>Schwellenwert</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="102"/>
+        <location filename="../plugin/tabs/search.py" line="105"/>
         <source>Type what to look for first.</source>
         <translation>Geben Sie zuerst ein, wonach gesucht werden soll.</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="110"/>
+        <location filename="../plugin/tabs/search.py" line="116"/>
         <source>GeoMeld text query</source>
         <translation>GeoMeld-Textabfrage</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="121"/>
+        <location filename="../plugin/tabs/search.py" line="127"/>
         <source>Places: {0}</source>
         <translation>Orte: {0}</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="146"/>
+        <location filename="../plugin/tabs/search.py" line="152"/>
         <source>#{0}: score {1:.2f}, {2:.1f} ha</source>
         <translation>#{0}: Wert {1:.2f}, {2:.1f} ha</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="182"/>
+        <location filename="../plugin/tabs/search.py" line="188"/>
         <source>Example</source>
         <translation>Beispiel</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="188"/>
+        <location filename="../plugin/tabs/search.py" line="194"/>
         <source>GeoMeld query by example</source>
         <translation>GeoMeld-Suche nach Beispiel</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="188"/>
+        <location filename="../plugin/tabs/search.py" line="194"/>
         <source>Like the example</source>
         <translation>Wie das Beispiel</translation>
     </message>
@@ -872,6 +872,11 @@
         <location filename="../plugin/tasks.py" line="37"/>
         <source>GeoMeld needs the Python package &apos;{0}&apos;, which is not installed; the GeoMeld panel offers to install it.</source>
         <translation>GeoMeld benötigt das Python-Paket „{0}“, das nicht installiert ist; das GeoMeld-Bedienfeld bietet an, es zu installieren.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/probe.py" line="131"/>
+        <source>Label here next</source>
+        <translation>Hier als Nächstes beschriften</translation>
     </message>
 </context>
 </TS>

@@ -10,6 +10,8 @@ from qgis.core import QgsSettings
 PREFIX = "geomeld/"
 CPU = "CPU"
 CUDA = "CUDA"
+HISTORY_KEY = PREFIX + "query_history"
+HISTORY_SIZE = 20
 ORT_PROVIDERS = {CPU: "CPUExecutionProvider", CUDA: "CUDAExecutionProvider"}
 
 
@@ -72,6 +74,19 @@ def save_settings(settings: GeoMeldSettings) -> None:
     stored = QgsSettings()
     for field in fields(GeoMeldSettings):
         stored.setValue(PREFIX + field.name, getattr(settings, field.name))
+
+
+def query_history() -> list[str]:
+    """The user's recent text queries, newest first."""
+    value = QgsSettings().value(HISTORY_KEY, []) or []
+    return [value] if isinstance(value, str) else [str(item) for item in value]
+
+
+def remember_query(text: str) -> list[str]:
+    """Put a query at the top of the stored history (without duplicates, at most HISTORY_SIZE)."""
+    history = [text] + [item for item in query_history() if item != text]
+    QgsSettings().setValue(HISTORY_KEY, history[:HISTORY_SIZE])
+    return history[:HISTORY_SIZE]
 
 
 def configured_model(settings: GeoMeldSettings | None = None):

@@ -9,6 +9,7 @@ from qgis.core import (
     QgsContrastEnhancement,
     QgsLayerTreeGroup,
     QgsMapLayer,
+    QgsMarkerSymbol,
     QgsMultiBandColorRenderer,
     QgsPalettedRasterRenderer,
     QgsPalLayerSettings,
@@ -19,6 +20,7 @@ from qgis.core import (
     QgsRasterTransparency,
     QgsRendererCategory,
     QgsSingleBandPseudoColorRenderer,
+    QgsSingleSymbolRenderer,
     QgsSymbol,
     QgsTextBufferSettings,
     QgsTextFormat,
@@ -170,11 +172,27 @@ def style_class_polygons(
     return renderer
 
 
+def style_suggestions(layer: QgsVectorLayer) -> QgsVectorLayer:
+    """Points to label next: bright markers numbered by usefulness (rank 1 first)."""
+    symbol = QgsMarkerSymbol.createSimple({"name": "star", "color": "#ffde00", "outline_color": "#000000", "size": "4"})
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    settings = QgsPalLayerSettings()
+    settings.fieldName = "rank"
+    enable_labels(layer, settings)
+    layer.triggerRepaint()
+    return layer
+
+
 def label_areas(layer: QgsVectorLayer, area_field: str) -> QgsPalLayerSettings:
     """Label each polygon with its area in hectares."""
     settings = QgsPalLayerSettings()
     settings.isExpression = True
     settings.fieldName = f"format_number(\"{area_field}\", 1) || ' ha'"
+    return enable_labels(layer, settings)
+
+
+def enable_labels(layer: QgsVectorLayer, settings: QgsPalLayerSettings) -> QgsPalLayerSettings:
+    """Turn on labels with `settings` in small buffered text."""
     text = QgsTextFormat()
     text.setSize(8)
     buffer = QgsTextBufferSettings()

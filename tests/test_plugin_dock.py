@@ -212,7 +212,8 @@ def test_label_clicks_train_and_apply_probe(panel, qgis_canvas, demo_crop):
     assert tab.matrix.pixmap() is not None and not tab.matrix.pixmap().isNull()
     QTest.mouseClick(tab.apply_button, Qt.LeftButton)
     wait(panel)
-    classes = geomeld_layers()[0]
+    suggestions, classes = geomeld_layers()[:2]
+    assert suggestions.name() == "Label here next" and suggestions.featureCount() >= 1 and suggestions.labelsEnabled()
     assert classes.name() == "Probe classes" and isinstance(classes.renderer(), QgsPalettedRasterRenderer)
     assert [c.label for c in classes.renderer().classes()] == ["open land", "vegetation", "water"]
     legend = [label for label, _ in classes.legendSymbologyItems()]
@@ -220,7 +221,7 @@ def test_label_clicks_train_and_apply_probe(panel, qgis_canvas, demo_crop):
     classes.setOpacity(0.6)
     image = render([classes, scene], SCREENSHOTS / "probe_result.png")
     assert not_blank(image)
-    del scene, labels, classes
+    del scene, labels, classes, suggestions
 
 
 def test_text_query_with_history_threshold_and_places(panel, qgis_canvas, demo_crop):
@@ -231,7 +232,9 @@ def test_text_query_with_history_threshold_and_places(panel, qgis_canvas, demo_c
     QTest.keyClicks(tab.query.lineEdit(), "water")
     QTest.keyClick(tab.query.lineEdit(), Qt.Key_Return)
     wait(panel)
-    assert tab.query.itemText(0) == "water"
+    from geomeld.plugin.settings import query_history
+
+    assert tab.query.itemText(0) == "water" and query_history()[0] == "water"
     heatmap = tab.heatmap
     assert heatmap.name() == "water" and isinstance(heatmap.renderer(), QgsSingleBandPseudoColorRenderer)
     assert heatmap.renderer().classificationMin() == pytest.approx(0.5)

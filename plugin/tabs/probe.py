@@ -9,9 +9,9 @@ from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPu
 
 from ..algorithms.probe import probe_kind_names
 from ..i18n import tr
-from ..layers import CLASS_FIELD, add_raster, add_to_group, labels_layer, output_path, save_vector
+from ..layers import CLASS_FIELD, add_raster, add_to_group, add_vector, labels_layer, output_path, save_vector
 from ..map_tools import LabelPointTool
-from ..styling import style_class_raster
+from ..styling import style_class_raster, style_suggestions
 
 
 class ProbeTab(QWidget):
@@ -118,9 +118,14 @@ class ProbeTab(QWidget):
         if self.probe_path is None:
             self.dock.show_error(tr("Train a probe first."))
             return None
-        parameters.update(PROBE=self.probe_path, OUTPUT=output_path("probe_classes", ".tif"))
+        parameters.update(
+            PROBE=self.probe_path,
+            OUTPUT=output_path("probe_classes", ".tif"),
+            SUGGESTIONS=output_path("label_here_next", ".gpkg"),
+        )
         return self.dock.run_algorithm(tr("GeoMeld probe classification"), "apply_probe", parameters, self._applied)
 
     def _applied(self, results: dict) -> None:
         self.dock.segment_tab.last_class_map = results["OUTPUT"]
         add_raster(results["OUTPUT"], tr("Probe classes"), style_class_raster)
+        add_vector(results["SUGGESTIONS"], tr("Label here next"), style_suggestions)

@@ -28,6 +28,7 @@ from qgis.PyQt.QtWidgets import (
 from ..i18n import tr
 from ..layers import add_raster, add_vector, labels_layer, output_path, save_vector
 from ..map_tools import PointPickTool
+from ..settings import query_history, remember_query
 from ..styling import stored_threshold, style_class_polygons, style_heatmap
 
 
@@ -54,7 +55,9 @@ class SearchTab(QWidget):
         layout = QVBoxLayout(self)
         self.query = QComboBox()
         self.query.setEditable(True)
-        self.query.setInsertPolicy(QComboBox.InsertAtTop)
+        self.query.setInsertPolicy(QComboBox.NoInsert)
+        self.query.addItems(query_history())
+        self.query.setCurrentIndex(-1)
         self.query.lineEdit().setPlaceholderText(tr("Describe what to find, e.g. water, not sea"))
         self.query.lineEdit().returnPressed.connect(self.search)
         layout.addWidget(self.query)
@@ -101,8 +104,11 @@ class SearchTab(QWidget):
         if not text:
             self.dock.show_error(tr("Type what to look for first."))
             return None
-        if self.query.findText(text) < 0:
-            self.query.insertItem(0, text)
+        self.query.blockSignals(True)
+        self.query.clear()
+        self.query.addItems(remember_query(text))
+        self.query.setCurrentIndex(0)
+        self.query.blockSignals(False)
         parameters = self.dock.raster_parameters()
         if parameters is None:
             return None
