@@ -8,6 +8,7 @@ import re
 import site
 import subprocess
 import sys
+import sysconfig
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -129,9 +130,21 @@ def python_executable() -> str:
     return executable
 
 
+def install_options() -> list[str]:
+    """pip options for this Python: into the user's site-packages unless QGIS runs in a virtual environment; on
+    distributions that mark their Python as externally managed (Debian 12+) pip needs to be told that is intended."""
+    if sys.prefix != sys.base_prefix:
+        return []
+    if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")):
+        return ["--user", "--break-system-packages"]
+    return ["--user"]
+
+
 def pip_command(missing: list[DependencyStatus]) -> list[str]:
-    """The pip command line that installs the missing requirements into the user's site-packages."""
-    return [python_executable(), "-m", "pip", "install", "--user"] + [s.requirement.pip_spec() for s in missing]
+    """The pip command line that installs the missing requirements."""
+    return [python_executable(), "-m", "pip", "install", *install_options()] + [
+        s.requirement.pip_spec() for s in missing
+    ]
 
 
 def manual_command(missing: list[DependencyStatus]) -> str:

@@ -42,6 +42,9 @@ SCRIPT = textwrap.dedent(
     print("EMBED TAB ENABLED", plugin.dock.embed_tab.isEnabled())
     print("SETTINGS TAB ENABLED", plugin.dock.settings_tab.isEnabled())
     print("INSTALL BUTTON SHOWN", not plugin.dock.install_button.isHidden())
+    dialog = plugin.show_dependency_dialog()
+    print("COMMAND", dialog.command.toPlainText())
+    dialog.close()
     from processing.core.Processing import Processing
     import processing
     from qgis.core import QgsProcessingException
@@ -93,6 +96,8 @@ def test_plugin_loads_and_explains_missing_packages(tmp_path):
         assert name in warnings
     assert "EMBED TAB ENABLED False" in done.stdout and "SETTINGS TAB ENABLED True" in done.stdout
     assert "INSTALL BUTTON SHOWN True" in done.stdout
+    command = [line for line in done.stdout.splitlines() if line.startswith("COMMAND")][0]
+    assert command.startswith(f"COMMAND {SYSTEM_PYTHON} -m pip install --user") and "tokenizers==0.22.1" in command
     error = [line for line in done.stdout.splitlines() if line.startswith("PROCESSING ERROR")][0]
     assert re.search(r"GeoMeld needs the Python package '(onnxruntime|tokenizers|sklearn|shapely)'", error), error
     assert not (tmp_path / "embedding.tif").exists()
