@@ -248,6 +248,9 @@ def test_text_query_with_history_threshold_and_places(panel, qgis_canvas, demo_c
         before = qgis_canvas.extent()
         tab.zoom_to(tab.places.item(0))
         assert qgis_canvas.extent() != before
+    QgsProject.instance().removeMapLayer(heatmap.id())  # the user deletes the heatmap; the slider must not fail
+    tab.threshold.setValue(40)
+    assert tab.threshold_label.text() == "0.40"
     del scene, heatmap
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsFeature,
     QgsFeatureRequest,
@@ -12,6 +13,7 @@ from qgis.core import (
     QgsRectangle,
     QgsVectorLayer,
 )
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import (
     QComboBox,
@@ -50,7 +52,7 @@ class SearchTab(QWidget):
         super().__init__()
         self.dock = dock
         self.heatmap = None
-        self.places_layer = None
+        self.places_crs = QgsCoordinateReferenceSystem()
         self.example_tool: PointPickTool | None = None
         layout = QVBoxLayout(self)
         self.query = QComboBox()
@@ -124,7 +126,7 @@ class SearchTab(QWidget):
             self.heatmap = add_raster(
                 results["OUTPUT"], name, lambda layer: style_heatmap(layer, stored_threshold(layer))
             )
-            self.places_layer = add_vector(
+            places = add_vector(
                 results["POLYGONS"],
                 tr("Places: {0}").format(name),
                 lambda layer: style_class_polygons(layer, "rank", None, "area_ha"),
@@ -133,7 +135,7 @@ class SearchTab(QWidget):
             self.threshold.setValue(round(100 * stored_threshold(self.heatmap)))
             self.threshold.blockSignals(False)
             self.threshold_label.setText(f"{self.threshold.value() / 100:.2f}")
-            self.list_places(self.places_layer)
+            self.list_places(places)
 
         return done
 
@@ -141,12 +143,13 @@ class SearchTab(QWidget):
     def restyle(self, value: int) -> None:
         """Move the heatmap's transparency threshold (renderer change only, nothing recomputed)."""
         self.threshold_label.setText(f"{value / 100:.2f}")
-        if self.heatmap is not None:
+        if self.heatmap is not None and not sip.isdeleted(self.heatmap):
             style_heatmap(self.heatmap, value / 100)
 
     def list_places(self, layer: QgsVectorLayer) -> None:
         """Fill the list with the best places, best first."""
         self.places.clear()
+        self.places_crs = layer.crs()
         request = QgsFeatureRequest().addOrderBy("rank")
         for feature in layer.getFeatures(request):
             text = tr("#{0}: score {1:.2f}, {2:.1f} ha").format(feature["rank"], feature["score"], feature["area_ha"])
@@ -158,9 +161,8 @@ class SearchTab(QWidget):
         """Zoom the map to a place of the list."""
         canvas = self.dock.iface.mapCanvas()
         box = QgsRectangle(item.data(Qt.UserRole))
-
         transform = QgsCoordinateTransform(
-            self.places_layer.crs(), canvas.mapSettings().destinationCrs(), QgsProject.instance()
+            self.places_crs, canvas.mapSettings().destinationCrs(), QgsProject.instance()
         )
         box = transform.transformBoundingBox(box)
         box.scale(3.0)
@@ -186,7 +188,6 @@ class SearchTab(QWidget):
         if parameters is None:
             return None
         layer = labels_layer(self.dock.raster_layer().crs(), tr("Example"))
-
         feature = QgsFeature(layer.fields())
         feature.setGeometry(QgsGeometry.fromPointXY(point))
         layer.dataProvider().addFeatures([feature])
