@@ -271,3 +271,43 @@ def test_clusters_name_every_cluster(processing, tmp_path):
     dataset = gdal.Open(result["OUTPUT"])
     assert class_names_of(dataset) == [f"cluster {i}" for i in range(1, 5)]
     assert set(np.unique(dataset.GetRasterBand(1).ReadAsArray())) <= {0, 1, 2, 3, 4}
+
+
+def test_algorithms_chain_in_a_model(processing, tmp_path):
+    """A Model Designer model: clusters of a raster, then their polygons (the second step reads the first's output)."""
+    from qgis.core import (
+        QgsProcessingContext,
+        QgsProcessingModelAlgorithm,
+        QgsProcessingModelChildAlgorithm,
+        QgsProcessingModelChildParameterSource,
+        QgsProcessingModelOutput,
+        QgsProcessingModelParameter,
+        QgsProcessingParameterRasterLayer,
+    )
+
+    model = QgsProcessingModelAlgorithm("clusters to polygons", "GeoMeld")
+    model.addModelParameter(QgsProcessingParameterRasterLayer("scene", "scene"), QgsProcessingModelParameter("scene"))
+    clusters = QgsProcessingModelChildAlgorithm("geomeld:clusters")
+    clusters.setChildId("clusters")
+    clusters.addParameterSources("INPUT", [QgsProcessingModelChildParameterSource.fromModelParameter("scene")])
+    clusters.addParameterSources("CLUSTERS", [QgsProcessingModelChildParameterSource.fromStaticValue(3)])
+    model.addChildAlgorithm(clusters)
+    polygons = QgsProcessingModelChildAlgorithm("geomeld:vectorize")
+    polygons.setChildId("polygons")
+    polygons.addParameterSources(
+        "INPUT", [QgsProcessingModelChildParameterSource.fromChildOutput("clusters", "OUTPUT")]
+    )
+    output = QgsProcessingModelOutput("polygons", "polygons")
+    output.setChildOutputName("OUTPUT")
+    polygons.setModelOutputs({"polygons": output})
+    model.addChildAlgorithm(polygons)
+    results, ok = model.run(
+        {"scene": str(shared(CHIP)), "polygons:polygons": str(tmp_path / "polygons.gpkg")},
+        QgsProcessingContext(),
+        QgsProcessingFeedback(),
+    )
+    assert ok
+    layer = QgsVectorLayer(results["polygons:polygons"], "polygons", "ogr")
+    assert set(layer.uniqueValues(layer.fields().indexOf("class_name"))) <= {"cluster 1", "cluster 2", "cluster 3"}
+    assert layer.featureCount() > 0
+    del layer
