@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
@@ -26,15 +27,14 @@ def read_log(path: Path) -> dict[str, list[float]]:
     return {key: [float(row[key]) for row in rows] for key in rows[0]}
 
 
-def smooth(values: list[float], window: int) -> list[float]:
-    """Trailing moving average over `window` values."""
-    out, total = [], 0.0
-    for index, value in enumerate(values):
-        total += value
-        if index >= window:
-            total -= values[index - window]
-        out.append(total / min(index + 1, window))
-    return out
+def smooth(values: list[float], window: int) -> np.ndarray:
+    """Trailing moving average over `window` values, ignoring NaN (steps whose batch had no data for the loss)."""
+    array = np.asarray(values, dtype=float)
+    present = np.isfinite(array)
+    sums = np.convolve(np.where(present, array, 0.0), np.ones(window))[: len(array)]
+    counts = np.convolve(present.astype(float), np.ones(window))[: len(array)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / counts, np.nan)
 
 
 def plot_losses(log_path: Path, png_path: Path) -> Path:
@@ -46,6 +46,8 @@ def plot_losses(log_path: Path, png_path: Path) -> Path:
     for name, values in columns.items():
         if name in SKIPPED_COLUMNS:
             continue
+        if name != "total":  # a loss is exactly 0 only when its batch had no data for it (no DEM, no caption...)
+            values = [value if value != 0.0 else float("nan") for value in values]
         (line,) = losses.plot(steps, smooth(values, window), label=name, linewidth=2 if name == "total" else 1)
         losses.plot(steps, values, color=line.get_color(), alpha=0.2, linewidth=0.5)
     losses.set_yscale("symlog", linthresh=0.01)

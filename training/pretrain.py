@@ -219,10 +219,13 @@ class Pretraining:
         self.objective = PretrainObjective(model, config["loss_weights"], class_tokens, self.dem_std).to(self.device)
         if train.get("channels_last"):
             self.objective.to(memory_format=torch.channels_last)
+        trainable = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(
-            [p for p in model.parameters() if p.requires_grad],
+            [  # no weight decay on biases, norms, GRN and the temperature (parameters with fewer than 2 dims)
+                {"params": [p for p in trainable if p.ndim >= 2], "weight_decay": train["weight_decay"]},
+                {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0},
+            ],
             lr=train["lr"],
-            weight_decay=train["weight_decay"],
             betas=(0.9, 0.95),
         )
         self.step = 0
