@@ -349,57 +349,57 @@
         <translation>Flächen je Klasse (CSV)</translation>
     </message>
     <message>
-        <location filename="../plugin/dependencies.py" line="98"/>
+        <location filename="../plugin/dependencies.py" line="99"/>
         <source>not installed</source>
         <translation>nicht installiert</translation>
     </message>
     <message>
-        <location filename="../plugin/dependencies.py" line="105"/>
+        <location filename="../plugin/dependencies.py" line="106"/>
         <source>version {0} is older than {1}</source>
         <translation>Version {0} ist älter als {1}</translation>
     </message>
     <message>
-        <location filename="../plugin/dependencies.py" line="107"/>
+        <location filename="../plugin/dependencies.py" line="108"/>
         <source>version {0} is not below {1}</source>
         <translation>Version {0} ist nicht kleiner als {1}</translation>
     </message>
     <message>
-        <location filename="../plugin/dependencies.py" line="146"/>
+        <location filename="../plugin/dependencies.py" line="176"/>
         <source>Installing GeoMeld&apos;s Python packages</source>
         <translation>Installiere die Python-Pakete von GeoMeld</translation>
     </message>
     <message>
-        <location filename="../plugin/dependencies.py" line="176"/>
+        <location filename="../plugin/dependencies.py" line="206"/>
         <source>GeoMeld needs Python packages</source>
         <translation>GeoMeld benötigt Python-Pakete</translation>
     </message>
     <message>
-        <location filename="../plugin/dependencies.py" line="179"/>
+        <location filename="../plugin/dependencies.py" line="209"/>
         <source>GeoMeld needs these Python packages, which this QGIS does not have yet:</source>
         <translation>GeoMeld benötigt diese Python-Pakete, die in diesem QGIS noch fehlen:</translation>
     </message>
     <message>
-        <location filename="../plugin/dependencies.py" line="184"/>
+        <location filename="../plugin/dependencies.py" line="214"/>
         <source>To install them yourself, run in a terminal:</source>
         <translation>Um sie selbst zu installieren, führen Sie in einem Terminal aus:</translation>
     </message>
     <message>
-        <location filename="../plugin/dependencies.py" line="193"/>
+        <location filename="../plugin/dependencies.py" line="223"/>
         <source>Install now</source>
         <translation>Jetzt installieren</translation>
     </message>
     <message>
-        <location filename="../plugin/dependencies.py" line="217"/>
+        <location filename="../plugin/dependencies.py" line="247"/>
         <source>The packages are installed; GeoMeld is ready.</source>
         <translation>Die Pakete sind installiert; GeoMeld ist bereit.</translation>
     </message>
     <message>
-        <location filename="../plugin/dependencies.py" line="220"/>
+        <location filename="../plugin/dependencies.py" line="250"/>
         <source>The packages are installed. Restart QGIS to use GeoMeld.</source>
         <translation>Die Pakete sind installiert. Starten Sie QGIS neu, um GeoMeld zu verwenden.</translation>
     </message>
     <message>
-        <location filename="../plugin/dependencies.py" line="224"/>
+        <location filename="../plugin/dependencies.py" line="254"/>
         <source>pip could not install the packages; run the command below yourself.</source>
         <translation>pip konnte die Pakete nicht installieren; führen Sie den folgenden Befehl selbst aus.</translation>
     </message>
@@ -449,7 +449,7 @@
         <translation>Segmentieren</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="72"/>
+        <location filename="../plugin/tabs/search.py" line="74"/>
         <source>Search</source>
         <translation>Suchen</translation>
     </message>
@@ -604,22 +604,22 @@
         <translation>Ähnliche Farben bedeuten ähnliche Embeddings.</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="38"/>
+        <location filename="../plugin/tabs/search.py" line="40"/>
         <source>water</source>
         <translation>Wasser</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="39"/>
+        <location filename="../plugin/tabs/search.py" line="41"/>
         <source>forest</source>
         <translation>Wald</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="40"/>
+        <location filename="../plugin/tabs/search.py" line="42"/>
         <source>farmland</source>
         <translation>Ackerland</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="41"/>
+        <location filename="../plugin/tabs/search.py" line="43"/>
         <source>town</source>
         <translation>Ort</translation>
     </message>
@@ -674,62 +674,62 @@
         <translation>Probe-Klassen</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="42"/>
+        <location filename="../plugin/tabs/search.py" line="44"/>
         <source>beach</source>
         <translation>Strand</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="61"/>
+        <location filename="../plugin/tabs/search.py" line="63"/>
         <source>Describe what to find, e.g. water, not sea</source>
         <translation>Beschreiben Sie, was gefunden werden soll, z. B. water, not sea</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="67"/>
+        <location filename="../plugin/tabs/search.py" line="69"/>
         <source>Search for &apos;{0}&apos;</source>
         <translation>Nach „{0}“ suchen</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="75"/>
+        <location filename="../plugin/tabs/search.py" line="77"/>
         <source>Find places like a clicked one</source>
         <translation>Orte wie einen angeklickten finden</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="81"/>
+        <location filename="../plugin/tabs/search.py" line="83"/>
         <source>Threshold</source>
         <translation>Schwellenwert</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="105"/>
+        <location filename="../plugin/tabs/search.py" line="107"/>
         <source>Type what to look for first.</source>
         <translation>Geben Sie zuerst ein, wonach gesucht werden soll.</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="116"/>
+        <location filename="../plugin/tabs/search.py" line="118"/>
         <source>GeoMeld text query</source>
         <translation>GeoMeld-Textabfrage</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="127"/>
+        <location filename="../plugin/tabs/search.py" line="129"/>
         <source>Places: {0}</source>
         <translation>Orte: {0}</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="152"/>
+        <location filename="../plugin/tabs/search.py" line="155"/>
         <source>#{0}: score {1:.2f}, {2:.1f} ha</source>
         <translation>#{0}: Wert {1:.2f}, {2:.1f} ha</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="188"/>
+        <location filename="../plugin/tabs/search.py" line="190"/>
         <source>Example</source>
         <translation>Beispiel</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="194"/>
+        <location filename="../plugin/tabs/search.py" line="195"/>
         <source>GeoMeld query by example</source>
         <translation>GeoMeld-Suche nach Beispiel</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="194"/>
+        <location filename="../plugin/tabs/search.py" line="195"/>
         <source>Like the example</source>
         <translation>Wie das Beispiel</translation>
     </message>
@@ -877,6 +877,11 @@
         <location filename="../plugin/tabs/probe.py" line="131"/>
         <source>Label here next</source>
         <translation>Hier als Nächstes beschriften</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dependencies.py" line="123"/>
+        <source>it is built with PROJ {0} but QGIS uses PROJ {1}, which crashes QGIS; use the pyproj of your QGIS installation (uninstall the one from pip)</source>
+        <translation>es ist mit PROJ {0} gebaut, QGIS verwendet aber PROJ {1}, wodurch QGIS abstürzt; verwenden Sie das pyproj Ihrer QGIS-Installation (deinstallieren Sie das aus pip)</translation>
     </message>
 </context>
 </TS>

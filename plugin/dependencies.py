@@ -106,7 +106,24 @@ def check_requirement(requirement: Requirement) -> DependencyStatus:
         return DependencyStatus(requirement, installed, tr("version {0} is older than {1}").format(installed, minimum))
     if below and version_tuple(installed) >= version_tuple(below):
         return DependencyStatus(requirement, installed, tr("version {0} is not below {1}").format(installed, below))
+    if requirement.module == "pyproj":
+        return DependencyStatus(requirement, installed, proj_mismatch(module))
     return DependencyStatus(requirement, installed)
+
+
+def proj_mismatch(pyproj_module) -> str:
+    """Why a pyproj cannot be used inside this QGIS ('' when it can): a pip wheel bundles its own PROJ library,
+    and a PROJ version other than QGIS's crashes QGIS."""
+    from qgis.core import QgsProjUtils
+
+    qgis_proj = (QgsProjUtils.projVersionMajor(), QgsProjUtils.projVersionMinor())
+    pyproj_proj = version_tuple(pyproj_module.proj_version_str)[:2]
+    if pyproj_proj == qgis_proj:
+        return ""
+    return tr(
+        "it is built with PROJ {0} but QGIS uses PROJ {1}, which crashes QGIS; "
+        "use the pyproj of your QGIS installation (uninstall the one from pip)"
+    ).format(".".join(map(str, pyproj_proj)), ".".join(map(str, qgis_proj)))
 
 
 def check_dependencies(requirements: list[Requirement] | None = None) -> list[DependencyStatus]:

@@ -25,6 +25,20 @@ def test_runtime_requirements_are_met_here(loaded_plugin):
     assert numpy.minimum() == "1.24" and numpy.below() == "2"
 
 
+def test_pyproj_must_use_the_proj_of_qgis(loaded_plugin):
+    import pyproj
+    from geomeld.plugin.dependencies import proj_mismatch
+    from qgis.core import QgsProjUtils
+
+    same = pyproj.proj_version_str.split(".")[:2] == [
+        str(QgsProjUtils.projVersionMajor()),
+        str(QgsProjUtils.projVersionMinor()),
+    ]
+    assert (proj_mismatch(pyproj) == "") == same
+    if not same:
+        assert "crashes QGIS" in proj_mismatch(pyproj)
+
+
 def test_missing_and_out_of_range_packages_are_reported(loaded_plugin):
     from geomeld.plugin.dependencies import Requirement, check_dependencies, manual_command, pip_command
 
