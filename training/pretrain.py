@@ -443,7 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out_dir = args.out or Path("runs") / config.get("name", args.config.stem)
     command = shlex.join(["python", "-m", "training.pretrain", *(sys.argv[1:] if argv is None else argv)])
     folder = pretrain(config, out_dir, args.resume, command)
-    print(f"exported the trained model to {folder}")
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"exported the trained model to {folder}")
     if dist.is_initialized():
         dist.destroy_process_group()
     return 0
