@@ -24,42 +24,42 @@
         <translation>Embeddings berechnen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/embed.py" line="26"/>
+        <location filename="../plugin/algorithms/embed.py" line="29"/>
         <source>Computes a GeoMeld-FM embedding for every pixel (or every STRIDE-th pixel) of a Sentinel-2 raster and writes it as a multi-band GeoTIFF. Results are cached, so later probes, clusters and text queries on the same raster are fast. Band names are read from the file; type them in file order when they are missing.</source>
         <translation>Berechnet für jedes Pixel (oder jedes STRIDE-te Pixel) eines Sentinel-2-Rasters ein GeoMeld-FM-Embedding und schreibt es als mehrbandiges GeoTIFF. Die Ergebnisse werden zwischengespeichert, sodass spätere Proben, Cluster und Textabfragen auf demselben Raster schnell sind. Die Bandnamen werden aus der Datei gelesen; fehlen sie, geben Sie sie in Dateireihenfolge ein.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/embed.py" line="34"/>
+        <location filename="../plugin/algorithms/embed.py" line="38"/>
         <source>Stride (1 = every pixel, 4 = one embedding per 4x4 pixels)</source>
         <translation>Schrittweite (1 = jedes Pixel, 4 = ein Embedding je 4x4 Pixel)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/embed.py" line="43"/>
+        <location filename="../plugin/algorithms/embed.py" line="47"/>
         <source>Embedding raster</source>
         <translation>Embedding-Raster</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/embed.py" line="62"/>
+        <location filename="../plugin/algorithms/embed.py" line="67"/>
         <source>Embedding of {0} x {1} px, {2} dimensions{3}.</source>
         <translation>Embedding mit {0} x {1} px, {2} Dimensionen{3}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/embed.py" line="62"/>
+        <location filename="../plugin/algorithms/embed.py" line="67"/>
         <source> (from the cache)</source>
         <translation> (aus dem Zwischenspeicher)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/embed.py" line="77"/>
+        <location filename="../plugin/algorithms/embed.py" line="84"/>
         <source>Embedding colour preview (PCA)</source>
         <translation>Farbvorschau der Embeddings (PCA)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/embed.py" line="80"/>
+        <location filename="../plugin/algorithms/embed.py" line="88"/>
         <source>Shows what the model sees: the embeddings of the raster (computed or taken from the cache) are reduced to their three main directions (PCA) and written as an RGB image. Areas of similar colour have similar embeddings, so fields, forests, water and towns usually stand out.</source>
         <translation>Zeigt, was das Modell sieht: Die Embeddings des Rasters (berechnet oder aus dem Zwischenspeicher) werden auf ihre drei Hauptrichtungen (PCA) reduziert und als RGB-Bild geschrieben. Flächen ähnlicher Farbe haben ähnliche Embeddings, daher heben sich Felder, Wälder, Wasser und Orte meist ab.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/embed.py" line="88"/>
+        <location filename="../plugin/algorithms/embed.py" line="97"/>
         <source>PCA colour preview</source>
         <translation>PCA-Farbvorschau</translation>
     </message>
@@ -79,17 +79,17 @@
         <translation>k nächste Nachbarn</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="53"/>
+        <location filename="../plugin/algorithms/probe.py" line="55"/>
         <source>Train probe classifier</source>
         <translation>Probe-Klassifikator trainieren</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="56"/>
+        <location filename="../plugin/algorithms/probe.py" line="59"/>
         <source>Learns your classes from a handful of labelled points or polygons: the embeddings under the labels train a small classifier (the probe). Reports the cross-validated accuracy and per-class F1 score, draws the confusion matrix, and saves the probe as a JSON file (with its arrays in an .npz beside it) for &apos;Apply probe classifier&apos;.</source>
         <translation>Lernt Ihre Klassen aus einer Handvoll beschrifteter Punkte oder Polygone: Die Embeddings unter den Beschriftungen trainieren einen kleinen Klassifikator (die Probe). Meldet die kreuzvalidierte Genauigkeit und den F1-Wert je Klasse, zeichnet die Konfusionsmatrix und speichert die Probe als JSON-Datei (mit ihren Arrays in einer .npz daneben) für „Probe-Klassifikator anwenden“.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="65"/>
+        <location filename="../plugin/algorithms/probe.py" line="69"/>
         <source>Labelled points or polygons</source>
         <translation>Beschriftete Punkte oder Polygone</translation>
     </message>
@@ -104,72 +104,72 @@
         <translation>Probe</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="135"/>
+        <location filename="../plugin/algorithms/probe.py" line="144"/>
         <source>Probe file</source>
         <translation>Probe-Datei</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="68"/>
+        <location filename="../plugin/algorithms/probe.py" line="72"/>
         <source>Probe (*.json)</source>
         <translation>Probe (*.json)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="69"/>
+        <location filename="../plugin/algorithms/probe.py" line="73"/>
         <source>Confusion matrix</source>
         <translation>Konfusionsmatrix</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="69"/>
+        <location filename="../plugin/algorithms/probe.py" line="73"/>
         <source>PNG image (*.png)</source>
         <translation>PNG-Bild (*.png)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="74"/>
+        <location filename="../plugin/algorithms/probe.py" line="78"/>
         <source>Cross-validated accuracy</source>
         <translation>Kreuzvalidierte Genauigkeit</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="75"/>
+        <location filename="../plugin/algorithms/probe.py" line="79"/>
         <source>Report</source>
         <translation>Bericht</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="123"/>
+        <location filename="../plugin/algorithms/probe.py" line="130"/>
         <source>Apply probe classifier</source>
         <translation>Probe-Klassifikator anwenden</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="126"/>
+        <location filename="../plugin/algorithms/probe.py" line="134"/>
         <source>Classifies every pixel of a raster with a probe trained by &apos;Train probe classifier&apos; and writes a class raster with the class names and colours. Optionally writes the class probabilities, the uncertainty (where the probe hesitates) and points where a new label would help most. Smoothing and a minimum patch size clean up speckle.</source>
         <translation>Klassifiziert jedes Pixel eines Rasters mit einer von „Probe-Klassifikator trainieren“ erstellten Probe und schreibt ein Klassenraster mit Klassennamen und Farben. Optional schreibt es die Klassenwahrscheinlichkeiten, die Unsicherheit (wo die Probe zögert) und Punkte, an denen eine neue Beschriftung am meisten hilft. Glättung und eine Mindestflächengröße entfernen Pixelrauschen.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="103"/>
+        <location filename="../plugin/algorithms/segment.py" line="112"/>
         <source>Smoothing window (px, 0 = none)</source>
         <translation>Glättungsfenster (px, 0 = keine)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="139"/>
+        <location filename="../plugin/algorithms/probe.py" line="148"/>
         <source>Smallest patch (px, 0 = keep all)</source>
         <translation>Kleinste Fläche (px, 0 = alle behalten)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="144"/>
+        <location filename="../plugin/algorithms/segment.py" line="158"/>
         <source>Class raster</source>
         <translation>Klassenraster</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="53"/>
+        <location filename="../plugin/algorithms/segment.py" line="57"/>
         <source>Class probabilities</source>
         <translation>Klassenwahrscheinlichkeiten</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="145"/>
+        <location filename="../plugin/algorithms/probe.py" line="154"/>
         <source>Uncertainty</source>
         <translation>Unsicherheit</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/probe.py" line="149"/>
+        <location filename="../plugin/algorithms/probe.py" line="158"/>
         <source>Where to label next</source>
         <translation>Wo als Nächstes beschriften</translation>
     </message>
@@ -209,142 +209,142 @@
         <translation>Schwellenwert {0:.3f}: {1} Pixel.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="93"/>
+        <location filename="../plugin/algorithms/query.py" line="95"/>
         <source>Text query heatmap</source>
         <translation>Heatmap zu einer Textabfrage</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="96"/>
+        <location filename="../plugin/algorithms/query.py" line="99"/>
         <source>Scores every pixel against a free-text description such as &apos;water&apos;, &apos;pine forest&apos; or &apos;water, not sea&apos; and writes a 0-1 heatmap (0.5 = more like the text than like any ordinary land cover), optionally a mask of the pixels above the threshold and polygons of the best matching places with their areas.</source>
         <translation>Bewertet jedes Pixel anhand einer freien Textbeschreibung wie „water“, „pine forest“ oder „water, not sea“ und schreibt eine Heatmap von 0 bis 1 (0,5 = ähnlicher zum Text als zu jeder gewöhnlichen Landbedeckung), optional eine Maske der Pixel über dem Schwellenwert und Polygone der am besten passenden Orte mit ihren Flächen.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="104"/>
+        <location filename="../plugin/algorithms/query.py" line="108"/>
         <source>What to look for (e.g. water, forest, town)</source>
         <translation>Wonach gesucht wird (z. B. water, forest, town)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="126"/>
+        <location filename="../plugin/algorithms/query.py" line="133"/>
         <source>Query by example</source>
         <translation>Suche nach Beispiel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="129"/>
+        <location filename="../plugin/algorithms/query.py" line="137"/>
         <source>Finds places that look like the example points: every pixel is scored by the similarity of its embedding to the mean embedding of the examples (0-1 over the raster). The default threshold is chosen automatically (Otsu).</source>
         <translation>Findet Orte, die wie die Beispielpunkte aussehen: Jedes Pixel wird nach der Ähnlichkeit seines Embeddings zum mittleren Embedding der Beispiele bewertet (0-1 über das Raster). Der Standard-Schwellenwert wird automatisch gewählt (Otsu).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="137"/>
+        <location filename="../plugin/algorithms/query.py" line="146"/>
         <source>Example points</source>
         <translation>Beispielpunkte</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="165"/>
+        <location filename="../plugin/algorithms/query.py" line="177"/>
         <source>Change detection</source>
         <translation>Veränderungserkennung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="168"/>
+        <location filename="../plugin/algorithms/query.py" line="181"/>
         <source>Compares two Sentinel-2 rasters of the same place (dates A and B) pixel by pixel through their embeddings and writes the change (0 = same, up to 2) on the grid of A; B is resampled when needed. The default threshold is chosen automatically. With a text filter such as &apos;new buildings&apos; only changes whose date-B pixels match the text count.</source>
         <translation>Vergleicht zwei Sentinel-2-Raster desselben Ortes (Zeitpunkte A und B) Pixel für Pixel über ihre Embeddings und schreibt die Veränderung (0 = gleich, bis 2) auf dem Raster von A; B wird bei Bedarf neu abgetastet. Der Standard-Schwellenwert wird automatisch gewählt. Mit einem Textfilter wie „new buildings“ zählen nur Veränderungen, deren Pixel zum Zeitpunkt B zum Text passen.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="176"/>
+        <location filename="../plugin/algorithms/query.py" line="190"/>
         <source>Sentinel-2 raster, date A</source>
         <translation>Sentinel-2-Raster, Zeitpunkt A</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="177"/>
+        <location filename="../plugin/algorithms/query.py" line="191"/>
         <source>Sentinel-2 raster, date B</source>
         <translation>Sentinel-2-Raster, Zeitpunkt B</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="178"/>
+        <location filename="../plugin/algorithms/query.py" line="192"/>
         <source>Band names of date B (empty: detect)</source>
         <translation>Bandnamen von Zeitpunkt B (leer: erkennen)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="181"/>
+        <location filename="../plugin/algorithms/query.py" line="195"/>
         <source>Only changes to (text, optional)</source>
         <translation>Nur Veränderungen zu (Text, optional)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="182"/>
+        <location filename="../plugin/algorithms/query.py" line="196"/>
         <source>Threshold (0-2; empty: automatic)</source>
         <translation>Schwellenwert (0-2; leer: automatisch)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="36"/>
+        <location filename="../plugin/algorithms/segment.py" line="38"/>
         <source>Zero-shot segmentation</source>
         <translation>Zero-Shot-Segmentierung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="39"/>
+        <location filename="../plugin/algorithms/segment.py" line="42"/>
         <source>Classifies every pixel into one of the classes you name (for example &apos;water, forest, farmland, town&apos;) by comparing its embedding with the text of each class; no training labels are needed. Writes a class raster with the class names and, optionally, one probability band per class.</source>
         <translation>Ordnet jedes Pixel einer der von Ihnen genannten Klassen zu (zum Beispiel „water, forest, farmland, town“), indem sein Embedding mit dem Text jeder Klasse verglichen wird; es werden keine Trainingsbeschriftungen benötigt. Schreibt ein Klassenraster mit den Klassennamen und optional ein Wahrscheinlichkeitsband je Klasse.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="47"/>
+        <location filename="../plugin/algorithms/segment.py" line="51"/>
         <source>Class names, separated by commas</source>
         <translation>Klassennamen, durch Kommas getrennt</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="73"/>
+        <location filename="../plugin/algorithms/segment.py" line="78"/>
         <source>Classes: {0}.</source>
         <translation>Klassen: {0}.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="87"/>
+        <location filename="../plugin/algorithms/segment.py" line="94"/>
         <source>Clusters (unsupervised)</source>
         <translation>Cluster (unüberwacht)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="90"/>
+        <location filename="../plugin/algorithms/segment.py" line="98"/>
         <source>Groups the pixels into clusters of similar embeddings without any labels (k-means); &apos;cluster 1&apos; is the largest. With 0 clusters the number is chosen automatically (silhouette score). Useful to discover the main land covers before labelling.</source>
         <translation>Gruppiert die Pixel ohne Beschriftungen in Cluster ähnlicher Embeddings (k-Means); „cluster 1“ ist der größte. Bei 0 Clustern wird die Anzahl automatisch gewählt (Silhouettenwert). Nützlich, um vor dem Beschriften die wichtigsten Landbedeckungen zu entdecken.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="98"/>
+        <location filename="../plugin/algorithms/segment.py" line="107"/>
         <source>Number of clusters (0 = automatic)</source>
         <translation>Anzahl der Cluster (0 = automatisch)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="106"/>
+        <location filename="../plugin/algorithms/segment.py" line="115"/>
         <source>Cluster raster</source>
         <translation>Cluster-Raster</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="123"/>
+        <location filename="../plugin/algorithms/segment.py" line="133"/>
         <source>{0} clusters.</source>
         <translation>{0} Cluster.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="134"/>
+        <location filename="../plugin/algorithms/segment.py" line="146"/>
         <source>Class polygons with areas</source>
         <translation>Klassenpolygone mit Flächen</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="137"/>
+        <location filename="../plugin/algorithms/segment.py" line="150"/>
         <source>Turns a GeoMeld class raster (from a probe or clusters) into polygons with the class name and the geodesic area in hectares, drops polygons smaller than the minimum area, and writes a CSV with the area of every class beside the GeoPackage.</source>
         <translation>Wandelt ein GeoMeld-Klassenraster (aus einer Probe oder aus Clustern) in Polygone mit dem Klassennamen und der geodätischen Fläche in Hektar um, verwirft Polygone unter der Mindestfläche und schreibt neben das GeoPackage eine CSV-Datei mit der Fläche jeder Klasse.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="145"/>
+        <location filename="../plugin/algorithms/segment.py" line="159"/>
         <source>Smallest polygon (ha)</source>
         <translation>Kleinstes Polygon (ha)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="150"/>
+        <location filename="../plugin/algorithms/segment.py" line="164"/>
         <source>Simplify tolerance (map units, 0 = none)</source>
         <translation>Vereinfachungstoleranz (Karteneinheiten, 0 = keine)</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/segment.py" line="82"/>
+        <location filename="../plugin/tabs/segment.py" line="83"/>
         <source>Class polygons</source>
         <translation>Klassenpolygone</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/segment.py" line="160"/>
+        <location filename="../plugin/algorithms/segment.py" line="174"/>
         <source>Areas per class (CSV)</source>
         <translation>Flächen je Klasse (CSV)</translation>
     </message>
@@ -709,27 +709,27 @@
         <translation>GeoMeld-Textabfrage</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="129"/>
+        <location filename="../plugin/tabs/search.py" line="130"/>
         <source>Places: {0}</source>
         <translation>Orte: {0}</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="155"/>
+        <location filename="../plugin/tabs/search.py" line="156"/>
         <source>#{0}: score {1:.2f}, {2:.1f} ha</source>
         <translation>#{0}: Wert {1:.2f}, {2:.1f} ha</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="190"/>
+        <location filename="../plugin/tabs/search.py" line="191"/>
         <source>Example</source>
         <translation>Beispiel</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="195"/>
+        <location filename="../plugin/tabs/search.py" line="196"/>
         <source>GeoMeld query by example</source>
         <translation>GeoMeld-Suche nach Beispiel</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/search.py" line="195"/>
+        <location filename="../plugin/tabs/search.py" line="196"/>
         <source>Like the example</source>
         <translation>Wie das Beispiel</translation>
     </message>
@@ -774,12 +774,12 @@
         <translation>GeoMeld-Cluster</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/segment.py" line="71"/>
+        <location filename="../plugin/tabs/segment.py" line="72"/>
         <source>Make a class map first (class names, clusters or a probe).</source>
         <translation>Erstellen Sie zuerst eine Klassenkarte (Klassennamen, Cluster oder eine Probe).</translation>
     </message>
     <message>
-        <location filename="../plugin/tabs/segment.py" line="78"/>
+        <location filename="../plugin/tabs/segment.py" line="79"/>
         <source>GeoMeld polygons</source>
         <translation>GeoMeld-Polygone</translation>
     </message>

@@ -155,6 +155,7 @@ class GeoMeldDock(QgsDockWidget):
 
     def _succeeded(self, on_success: Callable[[dict], None]) -> Callable[[dict], None]:
         def handle(results: dict) -> None:
+            """Add the results to the map; a failure there is one message too."""
             self._finish()
             self.progress.setValue(100)
             try:

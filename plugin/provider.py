@@ -13,12 +13,15 @@ class GeoMeldProvider(QgsProcessingProvider):
     """Holds one Processing algorithm per GeoMeld capability."""
 
     def id(self) -> str:
+        """The provider id (algorithms are geomeld:<name>)."""
         return "geomeld"
 
     def name(self) -> str:
+        """The provider name shown in the Processing toolbox."""
         return "GeoMeld"
 
     def icon(self) -> QIcon:
+        """GeoMeld's icon."""
         return QIcon(ICON)
 
     def loadAlgorithms(self) -> None:  # noqa: N802 - QGIS API name

@@ -17,12 +17,15 @@ class EmbedAlgorithm(GeoMeldAlgorithm):
     """Compute the embedding raster (one band per embedding dimension)."""
 
     def name(self) -> str:
+        """The algorithm's id within the provider."""
         return "embed"
 
     def displayName(self) -> str:
+        """The name shown in the Processing toolbox."""
         return tr("Compute embeddings")
 
     def shortHelpString(self) -> str:
+        """The help shown beside the parameters."""
         return tr(
             "Computes a GeoMeld-FM embedding for every pixel (or every STRIDE-th pixel) of a Sentinel-2 raster and "
             "writes it as a multi-band GeoTIFF. Results are cached, so later probes, clusters and text queries on the "
@@ -30,6 +33,7 @@ class EmbedAlgorithm(GeoMeldAlgorithm):
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
+        """Declare the parameters and outputs."""
         self.add_raster_input()
         self.addParameter(
             QgsProcessingParameterNumber(
@@ -43,6 +47,7 @@ class EmbedAlgorithm(GeoMeldAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(OUTPUT, tr("Embedding raster")))
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        """Call the engine function with the parameters."""
         from ...model_core.engine.embedding import embed_raster
         from ..settings import load_settings
 
@@ -71,12 +76,15 @@ class PcaPreviewAlgorithm(GeoMeldAlgorithm):
     """RGB picture of the embeddings: their first three principal components."""
 
     def name(self) -> str:
+        """The algorithm's id within the provider."""
         return "pca_preview"
 
     def displayName(self) -> str:
+        """The name shown in the Processing toolbox."""
         return tr("Embedding colour preview (PCA)")
 
     def shortHelpString(self) -> str:
+        """The help shown beside the parameters."""
         return tr(
             "Shows what the model sees: the embeddings of the raster (computed or taken from the cache) are reduced "
             "to their three main directions (PCA) and written as an RGB image. Areas of similar colour have similar "
@@ -84,10 +92,12 @@ class PcaPreviewAlgorithm(GeoMeldAlgorithm):
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
+        """Declare the parameters and outputs."""
         self.add_raster_input()
         self.addParameter(QgsProcessingParameterRasterDestination(OUTPUT, tr("PCA colour preview")))
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        """Call the engine function with the parameters."""
         from ...model_core.engine.embedding import embed_raster
         from ...model_core.engine.pca import pca_preview
 

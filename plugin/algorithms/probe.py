@@ -47,12 +47,15 @@ class TrainProbeAlgorithm(GeoMeldAlgorithm):
     """Fit a probe classifier from labelled features and report its cross-validated scores."""
 
     def name(self) -> str:
+        """The algorithm's id within the provider."""
         return "train_probe"
 
     def displayName(self) -> str:
+        """The name shown in the Processing toolbox."""
         return tr("Train probe classifier")
 
     def shortHelpString(self) -> str:
+        """The help shown beside the parameters."""
         return tr(
             "Learns your classes from a handful of labelled points or polygons: the embeddings under the labels "
             "train a small classifier (the probe). Reports the cross-validated accuracy and per-class F1 score, "
@@ -61,6 +64,7 @@ class TrainProbeAlgorithm(GeoMeldAlgorithm):
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
+        """Declare the parameters and outputs."""
         self.add_raster_input()
         self.addParameter(QgsProcessingParameterVectorLayer(LABELS, tr("Labelled points or polygons")))
         self.addParameter(QgsProcessingParameterField(FIELD, tr("Class field"), parentLayerParameterName=LABELS))
@@ -86,6 +90,7 @@ class TrainProbeAlgorithm(GeoMeldAlgorithm):
         return path, name
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        """Call the engine function with the parameters."""
         from ...model_core.engine.classify import train_probe
         from ...model_core.engine.probe_file import save_probe
         from ...model_core.engine.report import confusion_matrix_png
@@ -117,12 +122,15 @@ class ApplyProbeAlgorithm(GeoMeldAlgorithm):
     """Classify every pixel with a trained probe."""
 
     def name(self) -> str:
+        """The algorithm's id within the provider."""
         return "apply_probe"
 
     def displayName(self) -> str:
+        """The name shown in the Processing toolbox."""
         return tr("Apply probe classifier")
 
     def shortHelpString(self) -> str:
+        """The help shown beside the parameters."""
         return tr(
             "Classifies every pixel of a raster with a probe trained by 'Train probe classifier' and writes a class "
             "raster with the class names and colours. Optionally writes the class probabilities, the uncertainty "
@@ -131,6 +139,7 @@ class ApplyProbeAlgorithm(GeoMeldAlgorithm):
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
+        """Declare the parameters and outputs."""
         self.add_raster_input()
         self.addParameter(QgsProcessingParameterFile(PROBE, tr("Probe file"), extension="json"))
         self.addParameter(
@@ -153,6 +162,7 @@ class ApplyProbeAlgorithm(GeoMeldAlgorithm):
         )
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        """Call the engine function with the parameters."""
         from ...model_core.engine.classify import apply_probe
         from ...model_core.engine.probe_file import load_probe
 

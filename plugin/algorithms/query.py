@@ -87,12 +87,15 @@ class TextQueryAlgorithm(HeatmapAlgorithm):
     """Heatmap of how well each pixel matches a free-text query."""
 
     def name(self) -> str:
+        """The algorithm's id within the provider."""
         return "text_query"
 
     def displayName(self) -> str:
+        """The name shown in the Processing toolbox."""
         return tr("Text query heatmap")
 
     def shortHelpString(self) -> str:
+        """The help shown beside the parameters."""
         return tr(
             "Scores every pixel against a free-text description such as 'water', 'pine forest' or 'water, not sea' "
             "and writes a 0-1 heatmap (0.5 = more like the text than like any ordinary land cover), optionally a "
@@ -100,11 +103,13 @@ class TextQueryAlgorithm(HeatmapAlgorithm):
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
+        """Declare the parameters and outputs."""
         self.add_raster_input()
         self.addParameter(QgsProcessingParameterString(TEXT, tr("What to look for (e.g. water, forest, town)")))
         self.add_heatmap_outputs()
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        """Call the engine function with the parameters."""
         from ...model_core.engine.query import text_query
 
         raster = self.open_input(parameters, context)
@@ -120,12 +125,15 @@ class QueryByExampleAlgorithm(HeatmapAlgorithm):
     """Heatmap of similarity to example points."""
 
     def name(self) -> str:
+        """The algorithm's id within the provider."""
         return "query_by_example"
 
     def displayName(self) -> str:
+        """The name shown in the Processing toolbox."""
         return tr("Query by example")
 
     def shortHelpString(self) -> str:
+        """The help shown beside the parameters."""
         return tr(
             "Finds places that look like the example points: every pixel is scored by the similarity of its "
             "embedding to the mean embedding of the examples (0-1 over the raster). The default threshold is chosen "
@@ -133,11 +141,13 @@ class QueryByExampleAlgorithm(HeatmapAlgorithm):
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
+        """Declare the parameters and outputs."""
         self.add_raster_input()
         self.addParameter(QgsProcessingParameterFeatureSource(POINTS, tr("Example points")))
         self.add_heatmap_outputs()
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        """Call the engine function with the parameters."""
         from ...model_core.engine.similar import similar_to_points
 
         raster = self.open_input(parameters, context)
@@ -159,12 +169,15 @@ class ChangeDetectionAlgorithm(HeatmapAlgorithm):
     """Map of how much the embeddings changed between two dates of one place."""
 
     def name(self) -> str:
+        """The algorithm's id within the provider."""
         return "change_detection"
 
     def displayName(self) -> str:
+        """The name shown in the Processing toolbox."""
         return tr("Change detection")
 
     def shortHelpString(self) -> str:
+        """The help shown beside the parameters."""
         return tr(
             "Compares two Sentinel-2 rasters of the same place (dates A and B) pixel by pixel through their "
             "embeddings and writes the change (0 = same, up to 2) on the grid of A; B is resampled when needed. "
@@ -173,6 +186,7 @@ class ChangeDetectionAlgorithm(HeatmapAlgorithm):
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
+        """Declare the parameters and outputs."""
         self.add_raster_input(tr("Sentinel-2 raster, date A"))
         self.addParameter(QgsProcessingParameterRasterLayer(INPUT_B, tr("Sentinel-2 raster, date B")))
         self.addParameter(
@@ -182,6 +196,7 @@ class ChangeDetectionAlgorithm(HeatmapAlgorithm):
         self.add_heatmap_outputs(tr("Threshold (0-2; empty: automatic)"), 2.0)
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        """Call the engine function with the parameters."""
         from ...model_core.engine.change import change_map
 
         raster_a = self.open_input(parameters, context)

@@ -30,12 +30,15 @@ class ZeroShotSegmentationAlgorithm(GeoMeldAlgorithm):
     """Class raster from class names alone."""
 
     def name(self) -> str:
+        """The algorithm's id within the provider."""
         return "zeroshot_segmentation"
 
     def displayName(self) -> str:
+        """The name shown in the Processing toolbox."""
         return tr("Zero-shot segmentation")
 
     def shortHelpString(self) -> str:
+        """The help shown beside the parameters."""
         return tr(
             "Classifies every pixel into one of the classes you name (for example 'water, forest, farmland, town') "
             "by comparing its embedding with the text of each class; no training labels are needed. Writes a class "
@@ -43,6 +46,7 @@ class ZeroShotSegmentationAlgorithm(GeoMeldAlgorithm):
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
+        """Declare the parameters and outputs."""
         self.add_raster_input()
         self.addParameter(
             QgsProcessingParameterString(
@@ -57,6 +61,7 @@ class ZeroShotSegmentationAlgorithm(GeoMeldAlgorithm):
         )
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        """Call the engine function with the parameters."""
         from ...model_core.engine.zeroshot import zeroshot_segment
 
         raster = self.open_input(parameters, context)
@@ -81,12 +86,15 @@ class ClustersAlgorithm(GeoMeldAlgorithm):
     """Unsupervised clusters of similar embeddings."""
 
     def name(self) -> str:
+        """The algorithm's id within the provider."""
         return "clusters"
 
     def displayName(self) -> str:
+        """The name shown in the Processing toolbox."""
         return tr("Clusters (unsupervised)")
 
     def shortHelpString(self) -> str:
+        """The help shown beside the parameters."""
         return tr(
             "Groups the pixels into clusters of similar embeddings without any labels (k-means); 'cluster 1' is the "
             "largest. With 0 clusters the number is chosen automatically (silhouette score). Useful to discover the "
@@ -94,6 +102,7 @@ class ClustersAlgorithm(GeoMeldAlgorithm):
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
+        """Declare the parameters and outputs."""
         self.add_raster_input()
         self.addParameter(
             QgsProcessingParameterNumber(
@@ -106,6 +115,7 @@ class ClustersAlgorithm(GeoMeldAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(OUTPUT, tr("Cluster raster")))
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        """Call the engine function with the parameters."""
         from ...model_core.engine.cluster import cluster_raster
 
         raster = self.open_input(parameters, context)
@@ -128,12 +138,15 @@ class VectorizeAlgorithm(GeoMeldAlgorithm):
     """Polygons with areas from a class raster."""
 
     def name(self) -> str:
+        """The algorithm's id within the provider."""
         return "vectorize"
 
     def displayName(self) -> str:
+        """The name shown in the Processing toolbox."""
         return tr("Class polygons with areas")
 
     def shortHelpString(self) -> str:
+        """The help shown beside the parameters."""
         return tr(
             "Turns a GeoMeld class raster (from a probe or clusters) into polygons with the class name and the "
             "geodesic area in hectares, drops polygons smaller than the minimum area, and writes a CSV with the "
@@ -141,6 +154,7 @@ class VectorizeAlgorithm(GeoMeldAlgorithm):
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
+        """Declare the parameters and outputs."""
         self.addParameter(QgsProcessingParameterRasterLayer(INPUT, tr("Class raster")))
         self.addParameter(
             QgsProcessingParameterNumber(
@@ -160,6 +174,7 @@ class VectorizeAlgorithm(GeoMeldAlgorithm):
         self.addOutput(QgsProcessingOutputFile(AREAS, tr("Areas per class (CSV)")))
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
+        """Call the engine function with the parameters."""
         from ...model_core.engine.vectorize import vectorize_classes
 
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)

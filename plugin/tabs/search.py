@@ -123,6 +123,7 @@ class SearchTab(QWidget):
 
     def _show(self, name: str):
         def done(results: dict) -> None:
+            """Add the finished result to the map."""
             self.heatmap = add_raster(
                 results["OUTPUT"], name, lambda layer: style_heatmap(layer, stored_threshold(layer))
             )

@@ -60,6 +60,7 @@ class SegmentTab(QWidget):
 
     def _class_map(self, name: str):
         def done(results: dict) -> None:
+            """Add the finished result to the map."""
             self.last_class_map = results["OUTPUT"]
             add_raster(results["OUTPUT"], name, style_class_raster)
 
