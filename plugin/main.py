@@ -72,16 +72,21 @@ class GeoMeldPlugin:
         dialog.show()
         return dialog
 
+    def optional_iface_call(self, name: str, *args) -> None:
+        """Call a QgisInterface method that test interfaces may lack (they implement only part of it)."""
+        method = getattr(self.iface, name, None)
+        if method is not None:
+            method(*args)
+
     def unload(self) -> None:
         """Called by QGIS when the plugin is unloaded."""
         if self.dock is not None:
             self.dock.shutdown()
-            self.dock.setParent(None)
+            self.optional_iface_call("removeDockWidget", self.dock)
             self.dock.deleteLater()
             self.dock = None
         if self.action is not None:
-            if hasattr(self.iface, "removePluginMenu"):  # test interfaces implement only part of QgisInterface
-                self.iface.removePluginMenu(tr("GeoMeld"), self.action)
+            self.optional_iface_call("removePluginMenu", tr("GeoMeld"), self.action)
             self.iface.removeToolBarIcon(self.action)
             self.action.deleteLater()
             self.action = None
