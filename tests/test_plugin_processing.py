@@ -321,7 +321,6 @@ def test_probe_from_reference_polygons_in_a_geopackage(processing, tmp_path):
     scene = tmp_path / "brandenburg_20m.vrt"
     gdal.BuildVRT(str(scene), bands, separate=True, xRes=20, yRes=20, resampleAlg="average")
     labels = QgsVectorLayer(str(folder / "s2l1c_ref.gpkg"), "reference", "ogr")
-    assert "|layername=" in labels.source() or labels.source().endswith(".gpkg")
     trained = processing.run(
         "geomeld:train_probe",
         {"INPUT": str(scene), "LABELS": labels, "FIELD": "cid", "KIND": 1, "OUTPUT": str(tmp_path / "probe.json")},
