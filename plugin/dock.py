@@ -189,7 +189,10 @@ class GeoMeldDock(QgsDockWidget):
         self.iface.messageBar().pushMessage(tr("GeoMeld"), message, Qgis.Success, 5)
 
     def shutdown(self) -> None:
-        """Cancel jobs and release map tools before the plugin unloads."""
-        self.cancel()
+        """Cancel jobs (their results are dropped) and release map tools before the plugin unloads."""
+        if self.task is not None:
+            self.task.on_success = self.task.on_error = lambda _result: None
+            self.task.cancel()
+            self.task = None
         for tab in (self.probe_tab, self.search_tab):
             tab.release_tools()

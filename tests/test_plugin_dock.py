@@ -307,6 +307,26 @@ def test_change_tab_compares_two_dates(panel, qgis_canvas):
     del date_a, date_b, places, change
 
 
+def test_shutdown_mid_job_drops_the_result(panel, qgis_iface, qgis_canvas):
+    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+    select(panel, scene, qgis_canvas)
+    before, layers = len(critical_messages(qgis_iface)), len(geomeld_layers())
+    panel.segment_tab.clusters.setValue(4)
+    QTest.mouseClick(panel.segment_tab.cluster_button, Qt.LeftButton)
+    task = panel.task
+    assert task is not None
+    panel.shutdown()  # what unloading the plugin does
+    assert panel.task is None
+    deadline = time.monotonic() + 60
+    while QgsApplication.taskManager().countActiveTasks() and time.monotonic() < deadline:
+        QgsApplication.processEvents()
+        time.sleep(0.02)
+    QgsApplication.processEvents()
+    assert QgsApplication.taskManager().countActiveTasks() == 0
+    assert len(geomeld_layers()) == layers and len(critical_messages(qgis_iface)) == before
+    del scene, task
+
+
 def test_dock_screenshot(panel):
     panel.tabs.setCurrentWidget(panel.search_tab)
     image = panel.grab().toImage()
