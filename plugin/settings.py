@@ -102,7 +102,8 @@ def embedding_cache(settings: GeoMeldSettings | None = None):
     from ..model_core.engine.cache import EmbeddingCache
 
     settings = settings or load_settings()
-    return EmbeddingCache(settings.cache_path(), settings.cache_cap_mb * 1024 * 1024)
+    apply_cache_dir(settings)  # the engine's default cache (used by queries too) is then the same folder
+    return EmbeddingCache(max_bytes=settings.cache_cap_mb * 1024 * 1024)
 
 
 def available_providers() -> list[str]:

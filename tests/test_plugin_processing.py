@@ -328,3 +328,19 @@ def test_probe_from_reference_polygons_in_a_geopackage(processing, tmp_path):
     assert json.loads((tmp_path / "probe.json").read_text())["classes"] == ["1", "2"]
     assert 0.0 <= trained["ACCURACY"] <= 1.0 and "1:" in trained["REPORT"] and "2:" in trained["REPORT"]
     del labels
+
+
+def test_queries_reuse_the_embedding_of_earlier_jobs(processing, tmp_path):
+    from model_core.engine.cache import EmbeddingCache
+
+    scene = tmp_path / "scene.tif"  # a new file, so no earlier test has embedded it
+    gdal.Translate(str(scene), str(shared(PROBE_CHIP)), srcWin=[0, 0, 128, 128])
+    before = len(EmbeddingCache().entries())
+    processing.run("geomeld:pca_preview", {"INPUT": str(scene), "OUTPUT": str(tmp_path / "pca.tif")})
+    assert len(EmbeddingCache().entries()) == before + 1
+    processing.run("geomeld:text_query", {"INPUT": str(scene), "TEXT": "water", "OUTPUT": str(tmp_path / "q.tif")})
+    processing.run(
+        "geomeld:zeroshot_segmentation",
+        {"INPUT": str(scene), "CLASSES": "water, forest", "OUTPUT": str(tmp_path / "z.tif")},
+    )
+    assert len(EmbeddingCache().entries()) == before + 1
