@@ -66,6 +66,20 @@ def add_layer(path: Path, name: str) -> QgsRasterLayer:
     return layer
 
 
+def scene_layer(path: Path) -> QgsRasterLayer:
+    """The demo crop in the project (added once), shown in true colour."""
+    found = QgsProject.instance().mapLayersByName("demo crop")
+    if found:
+        return found[0]
+    scene = add_layer(path, "demo crop")
+    renderer = scene.renderer()
+    renderer.setRedBand(4)
+    renderer.setGreenBand(3)
+    renderer.setBlueBand(2)
+    scene.setContrastEnhancement(QgsContrastEnhancement.StretchToMinimumMaximum, QgsRasterMinMaxOrigin.CumulativeCut)
+    return scene
+
+
 def select(panel, layer: QgsRasterLayer, canvas) -> None:
     """Choose `layer` in the panel and show it on the canvas."""
     panel.raster_combo.setLayer(layer)
@@ -147,12 +161,7 @@ def test_band_mapping_is_detected_and_bad_rasters_explained(panel, qgis_canvas, 
     rgb = add_layer(shared(RGB_CHIP), "rgb chip")
     select(panel, rgb, qgis_canvas)
     assert panel.bands_edit.text() == "" and "B02" in panel.band_status.text()
-    scene = add_layer(demo_crop, "demo crop")
-    renderer = scene.renderer()
-    renderer.setRedBand(4)
-    renderer.setGreenBand(3)
-    renderer.setBlueBand(2)
-    scene.setContrastEnhancement(QgsContrastEnhancement.StretchToMinimumMaximum, QgsRasterMinMaxOrigin.CumulativeCut)
+    scene = scene_layer(demo_crop)
     select(panel, scene, qgis_canvas)
     assert panel.bands_edit.text() == "B01,B02,B03,B04,B05,B06,B07,B08,B8A,B09,B10,B11,B12"
     QgsProject.instance().removeMapLayer(rgb.id())
@@ -173,7 +182,7 @@ def test_non_sentinel_layer_gives_message_and_no_layer(panel, qgis_iface, qgis_c
 
 
 def test_cancel_mid_task_adds_nothing(panel, qgis_iface, qgis_canvas, demo_crop):
-    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+    scene = scene_layer(demo_crop)
     select(panel, scene, qgis_canvas)
     before, layers = len(critical_messages(qgis_iface)), len(geomeld_layers())
     QTest.mouseClick(panel.embed_tab.preview_button, Qt.LeftButton)
@@ -189,7 +198,7 @@ def test_cancel_mid_task_adds_nothing(panel, qgis_iface, qgis_canvas, demo_crop)
 
 
 def test_label_clicks_train_and_apply_probe(panel, qgis_canvas, demo_crop):
-    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+    scene = scene_layer(demo_crop)
     select(panel, scene, qgis_canvas)
     tab = panel.probe_tab
     panel.tabs.setCurrentWidget(tab)
@@ -225,7 +234,7 @@ def test_label_clicks_train_and_apply_probe(panel, qgis_canvas, demo_crop):
 
 
 def test_text_query_with_history_threshold_and_places(panel, qgis_canvas, demo_crop):
-    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+    scene = scene_layer(demo_crop)
     select(panel, scene, qgis_canvas)
     tab = panel.search_tab
     panel.tabs.setCurrentWidget(tab)
@@ -255,7 +264,7 @@ def test_text_query_with_history_threshold_and_places(panel, qgis_canvas, demo_c
 
 
 def test_example_buttons_and_query_by_example_click(panel, qgis_canvas, demo_crop):
-    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+    scene = scene_layer(demo_crop)
     select(panel, scene, qgis_canvas)
     tab = panel.search_tab
     QTest.mouseClick(tab.example_button, Qt.LeftButton)
@@ -270,8 +279,8 @@ def test_example_buttons_and_query_by_example_click(panel, qgis_canvas, demo_cro
     del scene, heatmap
 
 
-def test_clusters_then_polygons_from_the_segment_tab(panel, qgis_canvas):
-    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+def test_clusters_then_polygons_from_the_segment_tab(panel, qgis_canvas, demo_crop):
+    scene = scene_layer(demo_crop)
     select(panel, scene, qgis_canvas)
     tab = panel.segment_tab
     panel.tabs.setCurrentWidget(tab)
@@ -307,8 +316,8 @@ def test_change_tab_compares_two_dates(panel, qgis_canvas):
     del date_a, date_b, places, change
 
 
-def test_shutdown_mid_job_drops_the_result(panel, qgis_iface, qgis_canvas):
-    scene = [layer for layer in QgsProject.instance().mapLayers().values() if layer.name() == "demo crop"][0]
+def test_shutdown_mid_job_drops_the_result(panel, qgis_iface, qgis_canvas, demo_crop):
+    scene = scene_layer(demo_crop)
     select(panel, scene, qgis_canvas)
     before, layers = len(critical_messages(qgis_iface)), len(geomeld_layers())
     panel.segment_tab.clusters.setValue(4)
