@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, osr
 
+from .atomic import atomic_path
 from .bands import EUROSAT_BANDS, LAYOUTS, MODEL_BANDS, REQUIRED_BANDS, S2_BANDS, normalise_band_name
 from .errors import BandMappingError, OutputWriteError, RasterInputError
 
@@ -364,12 +364,6 @@ def _discard(dataset: gdal.Dataset | None) -> None:
         gdal.PopErrorHandler()
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @contextmanager
 def atomic_geotiff(
     path: str | os.PathLike,
@@ -389,42 +383,43 @@ def atomic_geotiff(
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise RasterInputError(f"Output folder '{path.parent}' does not exist.")
+    tmp_name = ""
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.tif", dir=path.parent or ".")
-    except OSError as exc:
-        raise OutputWriteError(f"Cannot write to the folder '{path.parent}' ({exc.strerror}).") from None
-    os.close(fd)
-    os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp creates 0600; outputs get the usual permissions
-    dataset = None
-    try:
-        driver = gdal.GetDriverByName("GTiff")
-        gdal_type = GDAL_TYPES[np.dtype(dtype)]
-        dataset = driver.Create(tmp_name, width, height, bands, gdal_type, options=CREATION_OPTIONS)
-        dataset.SetGeoTransform(list(geotransform))
-        if crs_wkt:
-            dataset.SetProjection(crs_wkt)
-        if nodata is not None:
-            for index in range(1, bands + 1):
-                dataset.GetRasterBand(index).SetNoDataValue(nodata)
-        yield dataset
-        if overviews and min(width, height) >= 512:
-            dataset.FlushCache()
-            gdal.SetConfigOption("COMPRESS_OVERVIEW", "DEFLATE")
-            resampling = "NEAREST" if np.dtype(dtype).kind in "iu" else "AVERAGE"
-            levels = [f for f in (2, 4, 8, 16, 32) if min(width, height) // f >= 256]
-            dataset.BuildOverviews(resampling, levels)
-        dataset.FlushCache()
-        dataset = None
-        os.replace(tmp_name, path)
+        with atomic_path(path, ".tmp.tif") as temporary:
+            tmp_name = str(temporary)
+            dataset = None
+            try:
+                driver = gdal.GetDriverByName("GTiff")
+                gdal_type = GDAL_TYPES[np.dtype(dtype)]
+                dataset = driver.Create(tmp_name, width, height, bands, gdal_type, options=CREATION_OPTIONS)
+                dataset.SetGeoTransform(list(geotransform))
+                if crs_wkt:
+                    dataset.SetProjection(crs_wkt)
+                if nodata is not None:
+                    for index in range(1, bands + 1):
+                        dataset.GetRasterBand(index).SetNoDataValue(nodata)
+                yield dataset
+                if overviews and min(width, height) >= 512:
+                    dataset.FlushCache()
+                    gdal.SetConfigOption("COMPRESS_OVERVIEW", "DEFLATE")
+                    resampling = "NEAREST" if np.dtype(dtype).kind in "iu" else "AVERAGE"
+                    levels = [f for f in (2, 4, 8, 16, 32) if min(width, height) // f >= 256]
+                    dataset.BuildOverviews(resampling, levels)
+                dataset.FlushCache()
+                dataset = None
+            except BaseException:
+                _discard(dataset)
+                dataset = None
+                for leftover in (tmp_name + ".ovr", tmp_name + ".aux.xml"):
+                    if os.path.exists(leftover):
+                        os.remove(leftover)
+                raise
         if os.path.exists(tmp_name + ".aux.xml"):
             os.replace(tmp_name + ".aux.xml", str(path) + ".aux.xml")
-    except BaseException as exc:
-        _discard(dataset)
-        dataset = None
-        for leftover in (tmp_name, tmp_name + ".ovr", tmp_name + ".aux.xml"):
-            if os.path.exists(leftover):
-                os.remove(leftover)
-        if isinstance(exc, (RuntimeError, OSError)) and tmp_name in str(exc):  # GDAL/OS failed writing this file
+    except (RuntimeError, OSError) as exc:
+        if not tmp_name:  # the temporary file could not even be created
+            raise OutputWriteError(f"Cannot write to the folder '{path.parent}' ({exc.strerror}).") from None
+        if tmp_name in str(exc):  # GDAL/OS failed writing this file
             raise OutputWriteError(
                 f"Writing '{path.name}' failed ({str(exc).replace(tmp_name, path.name)}); check that the disk has "
                 "free space and the folder is writable. Nothing was written."

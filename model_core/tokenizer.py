@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
+from .atomic import write_text_atomic
 from .errors import ModelWeightsError, QueryInputError
 
 PAD, UNK, START, END = "[PAD]", "[UNK]", "[SOS]", "[EOS]"
@@ -118,18 +118,7 @@ class TextTokenizer:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write tokenizer.json atomically."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(json.loads(self.to_str()), handle, ensure_ascii=False)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        return path
+        return write_text_atomic(path, json.dumps(json.loads(self.to_str()), ensure_ascii=False))
 
     @property
     def vocab_size(self) -> int:

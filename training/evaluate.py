@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 
+from model_core.atomic import write_text_atomic
 from model_core.bands import MODEL_BANDS
 from training.baselines import PooledPCA, band_statistics, logistic_regression, random_forest
 from training.data.base import GeoDataset, shared_data_dir
@@ -343,9 +343,7 @@ def write_report(results: list[Result], out_dir: Path, header: dict) -> tuple[Pa
     title = f"# GeoMeld-FM evaluation\n\nWeights: `{header['weights']}`; quick: {header['quick']}.\n\n"
     paths = (out_dir / "eval.md", out_dir / "eval.json")
     for path, text in zip(paths, (title + markdown_table(results), json.dumps(payload, indent=2))):
-        temporary = path.with_suffix(path.suffix + ".tmp")
-        temporary.write_text(text)
-        os.replace(temporary, path)
+        write_text_atomic(path, text)
     return paths
 
 

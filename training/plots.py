@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +13,8 @@ import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+
+from model_core.atomic import atomic_path
 
 SKIPPED_COLUMNS = ("step", "seconds", "lr", "momentum", "logit_scale")
 
@@ -61,10 +62,11 @@ def plot_losses(log_path: Path, png_path: Path) -> Path:
     figure.suptitle(f"GeoMeld-FM pretraining ({len(steps)} steps)")
     figure.tight_layout()
     png_path = Path(png_path)
-    temporary = png_path.with_name(f".{png_path.stem}.tmp.png")
-    figure.savefig(temporary, dpi=110)
-    plt.close(figure)
-    os.replace(temporary, png_path)
+    try:
+        with atomic_path(png_path, ".tmp.png") as temporary:
+            figure.savefig(temporary, dpi=110)
+    finally:
+        plt.close(figure)
     return png_path
 
 

@@ -26,6 +26,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
+from model_core.atomic import atomic_path
 from model_core.bands import MODEL_BANDS
 from model_core.model import GeoMeldConfig, build_model, ema_update, random_patch_mask
 from model_core.tokenizer import GLOSSARY, TextTokenizer
@@ -168,9 +169,8 @@ def hardware_name(device: torch.device) -> str:
 # ---- checkpoints --------------------------------------------------------------------------------------------------
 def save_checkpoint(path: Path, state: dict) -> None:
     """torch.save to a temporary file, then rename: an interrupted save never leaves a broken checkpoint."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
+    with atomic_path(path) as temporary:
+        torch.save(state, temporary)
 
 
 def rng_state(generator: torch.Generator) -> dict:

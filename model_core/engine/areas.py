@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import shapely
 from pyproj import CRS, Geod, Transformer
 from shapely.geometry.base import BaseGeometry
+
+from ..atomic import write_text_atomic
 
 SQUARE_METRES_PER_HECTARE = 10_000.0
 
@@ -47,13 +48,4 @@ def write_area_csv(path: str | os.PathLike, rows: list[dict]) -> Path:
     writer.writeheader()
     for row in rows:
         writer.writerow(dict(row, area_ha=f"{row['area_ha']:.4f}", percent=f"{100.0 * row['area_ha'] / total:.2f}"))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.csv", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    return write_text_atomic(path, buffer.getvalue(), ".tmp.csv")

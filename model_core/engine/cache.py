@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 from osgeo import gdal
 
+from ..atomic import copy_atomic, write_text_atomic
 from ..errors import OutputWriteError
 from ..io import SentinelRaster, Window
 from ..paths import cache_dir
@@ -74,13 +73,6 @@ def embedding_key(
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
-def _write_json_atomic(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.json", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1)
-    os.replace(tmp, path)
-
-
 class EmbeddingCache:
     """Embedding rasters stored as `<key>.tif` + `<key>.json` in a folder (default: <cache_dir>/embeddings)."""
 
@@ -118,17 +110,9 @@ class EmbeddingCache:
         """Store `source` under `key` (copied unless it already is the cache file), then evict old entries."""
         target = self.path_for(key)
         if Path(source).resolve() != target.resolve():
-            fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp.tif", dir=self.folder)
-            os.close(fd)
-            try:
-                shutil.copyfile(source, tmp)
-                os.replace(tmp, target)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
-                raise
+            copy_atomic(source, target, ".tmp.tif")
         record = dict(metadata or {}, key=key, bytes=target.stat().st_size, created=time.time())
-        _write_json_atomic(self._sidecar(key), record)
+        write_text_atomic(self._sidecar(key), json.dumps(record, indent=1), ".tmp.json")
         self.evict(keep=key)
         return target
 

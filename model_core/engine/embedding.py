@@ -8,8 +8,6 @@ so GDAL and QGIS decode it; `float32` stores the values as they are (nodata NaN)
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from typing import Any
 import numpy as np
 from osgeo import gdal
 
+from ..atomic import copy_atomic
 from ..errors import RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, Window, atomic_geotiff, iter_windows
@@ -232,18 +231,6 @@ def _write_embedding(
     return out_w, out_h
 
 
-def _copy_atomic(source: Path, target: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp.tif", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def embed_raster(
     raster: SentinelRaster,
     model: Any,
@@ -282,7 +269,7 @@ def embed_raster(
         hit = cache.get(key)
         if hit is not None:
             if target is not None:
-                _copy_atomic(hit, target)
+                copy_atomic(hit, target, ".tmp.tif")
             info = EmbeddingFile(target or hit)
             return EmbeddingResult(
                 info.path, True, time.perf_counter() - started, info.width, info.height, info.dim, stride, info.model_id

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.tree._tree import NODE_DTYPE, Tree
 
+from ..atomic import atomic_path, write_text_atomic
 from ..errors import ProbeFileError
 from .probe import Probe, ProbeReport, logistic_parts, make_estimator
 
@@ -102,18 +102,6 @@ REBUILD = {"logistic": _rebuild_logistic, "random_forest": _rebuild_forest, "knn
 
 
 # ---- files ----------------------------------------------------------------------------------------------------------
-def _replace_atomic(target: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def save_probe(probe: Probe, path: str | os.PathLike) -> Path:
     """Write `path` (.json) and its .npz beside it, each atomically; no pickle is involved."""
     path = Path(path)
@@ -135,8 +123,9 @@ def save_probe(probe: Probe, path: str | os.PathLike) -> Path:
         "metrics": probe.report.to_dict() if probe.report is not None else None,
         "arrays": arrays_path(path).name,
     }
-    _replace_atomic(arrays_path(path), lambda handle: np.savez_compressed(handle, **arrays))
-    _replace_atomic(path, lambda handle: handle.write(json.dumps(document, indent=1).encode("utf-8")))
+    with atomic_path(arrays_path(path)) as temporary, open(temporary, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
+    write_text_atomic(path, json.dumps(document, indent=1))
     return path
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..atomic import atomic_path
 from .probe import ProbeReport
 
 
@@ -36,13 +36,6 @@ def confusion_matrix_png(report: ProbeReport, path: str | os.PathLike) -> Path:
     for (row, col), value in np.ndenumerate(matrix):
         axes.text(col, row, f"{int(value)}", ha="center", va="center", color="white" if value > threshold else "black")
     figure.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.png", dir=path.parent)
-    os.close(fd)
-    try:
-        figure.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_path(path, ".tmp.png") as temporary:
+        figure.savefig(temporary, format="png")
     return path

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from osgeo import ogr, osr
 
+from ..atomic import atomic_path
 from ..errors import GeoMeldError
 
 ogr.UseExceptions()
@@ -25,28 +25,27 @@ def atomic_gpkg(
     path = Path(path)
     if not path.parent.is_dir():
         raise GeoMeldError(f"The output folder '{path.parent}' does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.gpkg", dir=path.parent)
-    os.close(fd)
-    os.remove(tmp)  # the GeoPackage driver creates the file itself
-    source = None
-    try:
-        source = ogr.GetDriverByName("GPKG").CreateDataSource(tmp)
-        srs = osr.SpatialReference(wkt=crs_wkt) if crs_wkt else None
-        layer = source.CreateLayer(layer_name, srs, geometry_type)
-        for name, kind in fields:
-            layer.CreateField(ogr.FieldDefn(name, FIELD_TYPES[kind]))
-        layer.StartTransaction()
-        yield layer
-        layer.CommitTransaction()
-        layer = None
+    with atomic_path(path, ".tmp.gpkg") as temporary:
+        tmp = str(temporary)
+        os.remove(tmp)  # the GeoPackage driver creates the file itself
         source = None
-        os.replace(tmp, path)
-    except BaseException:
-        layer = source = None
-        for leftover in (tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"):
-            if os.path.exists(leftover):
-                os.remove(leftover)
-        raise
+        try:
+            source = ogr.GetDriverByName("GPKG").CreateDataSource(tmp)
+            srs = osr.SpatialReference(wkt=crs_wkt) if crs_wkt else None
+            layer = source.CreateLayer(layer_name, srs, geometry_type)
+            for name, kind in fields:
+                layer.CreateField(ogr.FieldDefn(name, FIELD_TYPES[kind]))
+            layer.StartTransaction()
+            yield layer
+            layer.CommitTransaction()
+            layer = None
+            source = None
+        except BaseException:
+            layer = source = None
+            for leftover in (tmp + "-wal", tmp + "-shm", tmp + "-journal"):
+                if os.path.exists(leftover):
+                    os.remove(leftover)
+            raise
 
 
 def add_feature(layer: ogr.Layer, geometry: ogr.Geometry, values: dict) -> None:

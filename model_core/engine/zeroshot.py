@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_text_atomic
 from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
@@ -113,16 +114,9 @@ def zeroshot_patches(
 def write_predictions_csv(predictions: Sequence[PatchPrediction], out_csv: str | os.PathLike) -> Path:
     """Write path,label,score rows atomically (temporary file, then rename)."""
     out_csv = Path(out_csv)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_csv.stem}.", suffix=".tmp.csv", dir=out_csv.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["path", "label", "score"])
-            for item in predictions:
-                writer.writerow([item.path, item.label, f"{item.score:.6f}"])
-        os.replace(tmp, out_csv)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return out_csv
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["path", "label", "score"])
+    for item in predictions:
+        writer.writerow([item.path, item.label, f"{item.score:.6f}"])
+    return write_text_atomic(out_csv, buffer.getvalue(), ".tmp.csv")

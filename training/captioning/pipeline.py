@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Callable
 
+from model_core.atomic import write_text_atomic
 from training.data.packed import PackedDataset
 from training.data.sample import SPLITS
 
@@ -28,15 +28,7 @@ def caption_pack(
         log(f"  {split}: {len(dataset)} samples captioned")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            for record in records:
-                handle.write(json.dumps(record) + "\n")
-        os.replace(tmp, out)
-    except BaseException:
-        os.remove(tmp)
-        raise
+    write_text_atomic(out, "".join(json.dumps(record) + "\n" for record in records))
     return records
 
 

@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from model_core.atomic import atomic_path, write_text_atomic
 from model_core.io import iter_windows
 
 from .base import GeoDataset
@@ -116,14 +116,8 @@ def modalities(arrays: dict[str, np.ndarray]) -> str:
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.npz", dir=path.parent)
-    os.close(fd)
-    try:
-        np.savez_compressed(tmp, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.remove(tmp)
-        raise
+    with atomic_path(path, ".tmp.npz") as temporary:
+        np.savez_compressed(temporary, **arrays)
 
 
 def pack(
@@ -167,9 +161,7 @@ def pack(
             )
             log(f"  {dataset.name:28s} {split:5s} {len(samples):5d} samples")
     index = {"format": FORMAT_VERSION, "crop": crop, "seed": seed, "shards": entries}
-    tmp = folder / f".{INDEX_NAME}.tmp"
-    tmp.write_text(json.dumps(index, indent=1))
-    os.replace(tmp, folder / INDEX_NAME)
+    write_text_atomic(folder / INDEX_NAME, json.dumps(index, indent=1))
     return index
 
 
