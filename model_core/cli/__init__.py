@@ -7,6 +7,8 @@ import importlib
 import sys
 
 from ..errors import GeoMeldError
+from ..io import SentinelRaster, open_raster
+from ..runtime import GeoMeldModel, load_model
 
 # Modules of model_core.cli, each exposing register(subparsers) -> None and setting `func` on its parser.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -36,6 +38,29 @@ def add_raster_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="reflectance scale of integer bands (default 10000; 1000 for x1000 products)",
     )
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--weights and --threads, for every command that runs the model."""
+    parser.add_argument("--weights", help="weights folder (default: $GEOMELD_WEIGHTS_DIR or the bundled weights)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for ONNX Runtime (default: all)")
+
+
+def add_class_map_options(parser: argparse.ArgumentParser) -> None:
+    """--smoothing, --mmu and --stride, for every command that writes a class raster from embeddings."""
+    parser.add_argument("--smoothing", type=int, default=0, help="majority filter size in pixels (default off)")
+    parser.add_argument("--mmu", type=int, default=0, help="minimum mapping unit in pixels (default off)")
+    parser.add_argument("--stride", type=int, default=1, help="embedding stride (default 1)")
+
+
+def raster_from_args(args: argparse.Namespace, path: str) -> SentinelRaster:
+    """Open `path` with the --bands/--scale options of the command line."""
+    return open_raster(path, bands=args.bands, reflectance_scale=args.scale)
+
+
+def model_from_args(args: argparse.Namespace) -> GeoMeldModel:
+    """Load the model with the --weights/--threads options of the command line."""
+    return load_model(args.weights, threads=args.threads)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ..feedback import Feedback
-from ..io import open_raster
-from ..runtime import load_model
-from . import add_raster_options
-from .query import add_hit_options, add_model_options, print_result
+from . import add_model_options, add_raster_options, model_from_args, raster_from_args
+from .query import add_hit_options, print_result
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,9 +28,9 @@ def run(args: argparse.Namespace) -> int:
     """Map change between the two dates and print the largest changed places."""
     from ..engine.change import change_map
 
-    raster_a = open_raster(args.raster_a, bands=args.bands, reflectance_scale=args.scale)
-    raster_b = open_raster(args.raster_b, bands=args.bands, reflectance_scale=args.scale)
-    model = load_model(args.weights, threads=args.threads)
+    raster_a = raster_from_args(args, args.raster_a)
+    raster_b = raster_from_args(args, args.raster_b)
+    model = model_from_args(args)
     result = change_map(
         raster_a,
         raster_b,

@@ -8,17 +8,16 @@ python -m model_core embed scene.tif --out scene_embedding.tif [--stride 4]
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_path
 from ..errors import GeoMeldError
 from ..feedback import Feedback
-from ..io import SentinelRaster, Window, open_raster
-from ..runtime import GeoMeldModel, load_model
-from . import add_raster_options
+from ..io import SentinelRaster, Window
+from ..runtime import GeoMeldModel
+from . import add_model_options, add_raster_options, model_from_args, raster_from_args
 
 POOLING_TILE = 512
 RASTER_SUFFIXES = (".tif", ".tiff")
@@ -41,8 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--encoding", choices=("int8", "float32"), default="int8", help="per-pixel output: storage of the values"
     )
     parser.add_argument("--pca", help="per-pixel output: also write a PCA colour preview (RGB GeoTIFF)")
-    parser.add_argument("--weights", help="weights folder (default: $GEOMELD_WEIGHTS_DIR or the bundled weights)")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for ONNX Runtime (default: all)")
+    add_model_options(parser)
     add_raster_options(parser)
     parser.set_defaults(func=run)
 
@@ -65,15 +63,8 @@ def pooled_embedding(raster: SentinelRaster, model: GeoMeldModel, tile: int = PO
 
 def save_npz(path: Path, **arrays: np.ndarray) -> Path:
     """Write an npz atomically (temporary file in the same folder, then rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        np.savez(handle, **arrays)
     return path
 
 
@@ -108,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
     """Embed and write the output file."""
     out = Path(args.out)
     _check_arguments(args, out)
-    rasters = [open_raster(path, bands=args.bands, reflectance_scale=args.scale) for path in args.rasters]
-    model = load_model(args.weights, threads=args.threads)
+    rasters = [raster_from_args(args, path) for path in args.rasters]
+    model = model_from_args(args)
     if args.text:
         embeddings = model.embed_text(args.text)
         save_npz(out, texts=np.array(args.text, dtype=str), embeddings=embeddings)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..io import open_raster
-from . import add_raster_options
+from . import add_raster_options, raster_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,6 +18,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the raster summary as JSON."""
-    raster = open_raster(args.raster, bands=args.bands, reflectance_scale=args.scale)
+    raster = raster_from_args(args, args.raster)
     print(json.dumps(raster.info(), indent=2))
     return 0

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..feedback import Feedback
-from ..io import open_raster
-from ..runtime import load_model
-from . import add_raster_options
-from .query import add_model_options
+from . import add_class_map_options, add_model_options, add_raster_options, model_from_args, raster_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,9 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     apply.add_argument("--uncertainty", help="also write the uncertainty (1 - margin, float32 GeoTIFF)")
     apply.add_argument("--suggest", help="also write points to label next (GeoPackage)")
     apply.add_argument("--suggestions", type=int, default=20, help="number of points to suggest (default 20)")
-    apply.add_argument("--smoothing", type=int, default=0, help="majority filter size in pixels (default off)")
-    apply.add_argument("--mmu", type=int, default=0, help="minimum mapping unit in pixels (default off)")
-    apply.add_argument("--stride", type=int, default=1, help="embedding stride (default 1)")
+    add_class_map_options(apply)
     apply.set_defaults(func=run_apply)
     for sub in (fit, apply):
         add_model_options(sub)
@@ -51,8 +46,8 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..engine.probe_file import save_probe
     from ..engine.report import confusion_matrix_png
 
-    raster = open_raster(args.raster, bands=args.bands, reflectance_scale=args.scale)
-    model = load_model(args.weights, threads=args.threads)
+    raster = raster_from_args(args, args.raster)
+    model = model_from_args(args)
     probe, samples = train_probe(
         raster,
         model,
@@ -78,8 +73,8 @@ def run_apply(args: argparse.Namespace) -> int:
     from ..engine.classify import apply_probe
     from ..engine.probe_file import load_probe
 
-    raster = open_raster(args.raster, bands=args.bands, reflectance_scale=args.scale)
-    model = load_model(args.weights, threads=args.threads)
+    raster = raster_from_args(args, args.raster)
+    model = model_from_args(args)
     probe = load_probe(args.probe, model.model_id)
     result = apply_probe(
         raster,

@@ -8,15 +8,7 @@ from __future__ import annotations
 import argparse
 
 from ..feedback import Feedback
-from ..io import open_raster
-from ..runtime import load_model
-from . import add_raster_options
-
-
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """--weights and --threads."""
-    parser.add_argument("--weights", help="weights folder (default: $GEOMELD_WEIGHTS_DIR or the bundled weights)")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for ONNX Runtime (default: all)")
+from . import add_model_options, add_raster_options, model_from_args, raster_from_args
 
 
 def add_hit_options(parser: argparse.ArgumentParser, threshold_help: str) -> None:
@@ -57,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
     """Run a text query and print the ranked places."""
     from ..engine.query import text_query
 
-    raster = open_raster(args.raster, bands=args.bands, reflectance_scale=args.scale)
-    model = load_model(args.weights, threads=args.threads)
+    raster = raster_from_args(args, args.raster)
+    model = model_from_args(args)
     result = text_query(
         raster,
         model,

@@ -6,11 +6,8 @@ import argparse
 
 from ..errors import GeoMeldError
 from ..feedback import Feedback
-from ..io import open_raster
-from ..runtime import load_model
-from . import add_raster_options
+from . import add_class_map_options, add_model_options, add_raster_options, model_from_args, raster_from_args
 from .probe import print_class_counts
-from .query import add_model_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,10 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("raster")
     parser.add_argument("--clusters", default="auto", help="number of clusters, or 'auto' (silhouette over 2..10)")
     parser.add_argument("--out", required=True, help="class raster to write (uint8 GeoTIFF, 0 = nodata)")
-    parser.add_argument("--smoothing", type=int, default=0, help="majority filter size in pixels (default off)")
-    parser.add_argument("--mmu", type=int, default=0, help="minimum mapping unit in pixels (default off)")
-    parser.add_argument("--stride", type=int, default=1, help="embedding stride (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of k-means (default 0)")
+    add_class_map_options(parser)
     add_model_options(parser)
     add_raster_options(parser)
     parser.set_defaults(func=run)
@@ -35,8 +30,8 @@ def run(args: argparse.Namespace) -> int:
     if args.clusters != "auto" and not args.clusters.isdigit():
         raise GeoMeldError(f"--clusters must be a number or 'auto', not '{args.clusters}'.")
     k = None if args.clusters == "auto" else int(args.clusters)
-    raster = open_raster(args.raster, bands=args.bands, reflectance_scale=args.scale)
-    model = load_model(args.weights, threads=args.threads)
+    raster = raster_from_args(args, args.raster)
+    model = model_from_args(args)
     result = cluster_raster(
         raster,
         model,

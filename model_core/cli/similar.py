@@ -6,10 +6,8 @@ import argparse
 
 from ..errors import QueryInputError
 from ..feedback import Feedback
-from ..io import open_raster
-from ..runtime import load_model
-from . import add_raster_options
-from .query import add_hit_options, add_model_options, print_result
+from . import add_model_options, add_raster_options, model_from_args, raster_from_args
+from .query import add_hit_options, print_result
 
 
 def parse_point(text: str) -> tuple[float, float]:
@@ -42,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.point) == bool(args.points_file):
         raise QueryInputError("Give example points with --point X,Y (repeatable) or with --points-file, not both.")
     points = args.points_file or [parse_point(text) for text in args.point]
-    raster = open_raster(args.raster, bands=args.bands, reflectance_scale=args.scale)
-    model = load_model(args.weights, threads=args.threads)
+    raster = raster_from_args(args, args.raster)
+    model = model_from_args(args)
     result = similar_to_points(
         raster,
         model,

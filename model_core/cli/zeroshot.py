@@ -8,10 +8,7 @@ from pathlib import Path
 
 from ..errors import QueryInputError
 from ..feedback import Feedback
-from ..io import open_raster
-from ..runtime import load_model
-from . import add_raster_options
-from .query import add_model_options
+from . import add_model_options, add_raster_options, model_from_args, raster_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.zeroshot import zeroshot_patches, zeroshot_segment
 
     if Path(args.out).suffix.lower() == ".csv":
-        model = load_model(args.weights, threads=args.threads)
+        model = model_from_args(args)
         predictions = zeroshot_patches(
             args.inputs, model, args.classes, args.out, bands=args.bands, reflectance_scale=args.scale
         )
@@ -41,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if len(args.inputs) != 1:
         raise QueryInputError("A class map needs exactly one raster; for several patch files write a .csv (--out).")
-    raster = open_raster(args.inputs[0], bands=args.bands, reflectance_scale=args.scale)
-    model = load_model(args.weights, threads=args.threads)
+    raster = raster_from_args(args, args.inputs[0])
+    model = model_from_args(args)
     result = zeroshot_segment(
         raster, model, args.classes, args.out, probabilities_out=args.probabilities_out, feedback=Feedback(log=print)
     )

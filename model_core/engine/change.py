@@ -18,8 +18,16 @@ from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
 from .embedding import embed_raster, open_embedding
 from .prompts import text_scorer
-from .query import DEFAULT_THRESHOLD, QueryResult, as_raster, check_threshold, finish_query
-from .scoremap import Grid, check_output_paths, otsu_threshold, score_embeddings
+from .query import DEFAULT_THRESHOLD, as_raster
+from .scoremap import (
+    Grid,
+    QueryResult,
+    check_output_paths,
+    check_threshold,
+    finish_query,
+    otsu_threshold,
+    score_embeddings,
+)
 
 gdal.UseExceptions()
 

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
-
-from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
 from .embedding import embed_raster
 from .prompts import text_scorer
-from .scoremap import Grid, Place, check_output_paths, score_embeddings, write_score_outputs
+from .scoremap import Grid, QueryResult, check_output_paths, check_threshold, finish_query, score_embeddings
 
 # A pixel is a hit when the query is more probable than all background land covers together.
 DEFAULT_THRESHOLD = 0.5
@@ -22,67 +17,9 @@ DEFAULT_THRESHOLD = 0.5
 EMBED_SHARE = 80.0
 
 
-@dataclass
-class QueryResult:
-    """Outputs of a query: the score map, optional mask/polygons, the top-k places and the threshold used."""
-
-    heatmap: Path
-    mask: Path | None
-    polygons: Path | None
-    places: list[Place]
-    threshold: float
-    hit_pixels: int
-    embedding_cached: bool
-    details: dict[str, str] = field(default_factory=dict)
-
-
 def as_raster(raster: SentinelRaster | str | os.PathLike) -> SentinelRaster:
     """A SentinelRaster as given, or opened from a path."""
     return raster if isinstance(raster, SentinelRaster) else open_raster(raster)
-
-
-def check_threshold(threshold: float | None, low: float = 0.0, high: float = 1.0) -> float | None:
-    """Raise QueryInputError for a threshold outside [low, high]."""
-    if threshold is not None and not (low <= float(threshold) <= high):
-        raise QueryInputError(f"The threshold {threshold} is outside {low:g}..{high:g}.")
-    return None if threshold is None else float(threshold)
-
-
-def finish_query(
-    heat: np.ndarray,
-    grid: Grid,
-    threshold: float,
-    out_heatmap: str | os.PathLike,
-    *,
-    mask_out: str | os.PathLike | None,
-    polygons_out: str | os.PathLike | None,
-    top_k: int,
-    details: dict[str, str],
-    embedding_cached: bool,
-    keep: np.ndarray | None = None,
-) -> QueryResult:
-    """Write a score map with its mask and polygons, and describe them as a QueryResult."""
-    outputs = write_score_outputs(
-        heat,
-        grid,
-        threshold,
-        out_heatmap,
-        mask_out=mask_out,
-        polygons_out=polygons_out,
-        top_k=top_k,
-        metadata=details,
-        keep=keep,
-    )
-    return QueryResult(
-        Path(out_heatmap),
-        None if mask_out is None else Path(mask_out),
-        None if polygons_out is None else Path(polygons_out),
-        outputs.places,
-        threshold,
-        outputs.hit_pixels,
-        bool(embedding_cached),
-        details,
-    )
 
 
 def text_query(

@@ -1,7 +1,8 @@
 """Score maps over cached embeddings: streamed per-pixel scoring, hit mask, ranked places and their polygons.
 
-Shared by text queries, query by example and change detection. The embedding raster is read window by window
-(memory bounded by the tile size times the embedding width); only the 2-D score map is held whole.
+Shared by text queries, query by example and change detection, down to their QueryResult. The embedding raster is
+read window by window (memory bounded by the tile size times the embedding width); only the 2-D score map is held
+whole.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -313,6 +314,64 @@ def write_score_outputs(
         if polygons_out is not None:
             written.append(write_polygons(ranks, places, grid, polygons_out))
     return ScoreOutputs(threshold, places[: max(0, int(top_k))], int(mask.sum()), mask)
+
+
+@dataclass
+class QueryResult:
+    """Outputs of a query: the score map, optional mask/polygons, the top-k places and the threshold used."""
+
+    heatmap: Path
+    mask: Path | None
+    polygons: Path | None
+    places: list[Place]
+    threshold: float
+    hit_pixels: int
+    embedding_cached: bool
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def check_threshold(threshold: float | None, low: float = 0.0, high: float = 1.0) -> float | None:
+    """Raise QueryInputError for a threshold outside [low, high]."""
+    if threshold is not None and not (low <= float(threshold) <= high):
+        raise QueryInputError(f"The threshold {threshold} is outside {low:g}..{high:g}.")
+    return None if threshold is None else float(threshold)
+
+
+def finish_query(
+    heat: np.ndarray,
+    grid: Grid,
+    threshold: float,
+    out_heatmap: str | os.PathLike,
+    *,
+    mask_out: str | os.PathLike | None,
+    polygons_out: str | os.PathLike | None,
+    top_k: int,
+    details: dict[str, str],
+    embedding_cached: bool,
+    keep: np.ndarray | None = None,
+) -> QueryResult:
+    """Write a score map with its mask and polygons, and describe them as a QueryResult."""
+    outputs = write_score_outputs(
+        heat,
+        grid,
+        threshold,
+        out_heatmap,
+        mask_out=mask_out,
+        polygons_out=polygons_out,
+        top_k=top_k,
+        metadata=details,
+        keep=keep,
+    )
+    return QueryResult(
+        Path(out_heatmap),
+        None if mask_out is None else Path(mask_out),
+        None if polygons_out is None else Path(polygons_out),
+        outputs.places,
+        threshold,
+        outputs.hit_pixels,
+        bool(embedding_cached),
+        details,
+    )
 
 
 def format_places(places: Sequence[Place]) -> str:

@@ -12,8 +12,17 @@ from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, Window
 from .embedding import embed_raster
-from .query import EMBED_SHARE, QueryResult, as_raster, check_threshold, finish_query
-from .scoremap import Grid, check_output_paths, otsu_threshold, pixel_embeddings, score_embeddings
+from .query import EMBED_SHARE, as_raster
+from .scoremap import (
+    Grid,
+    QueryResult,
+    check_output_paths,
+    check_threshold,
+    finish_query,
+    otsu_threshold,
+    pixel_embeddings,
+    score_embeddings,
+)
 
 ogr.UseExceptions()
 
