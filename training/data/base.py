@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
+from model_core.io import SentinelRaster, Window
+
+from .rasters import location_meta
 from .sample import SPLITS, Sample
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +45,24 @@ class GeoDataset:
     def load(self, item: dict[str, Any]) -> Sample:
         """Read one item into a sample dict."""
         raise NotImplementedError
+
+    def sample_meta(
+        self,
+        item: dict[str, Any],
+        raster: SentinelRaster,
+        date: Optional[str],
+        source_path: str,
+        window: Optional[Window] = None,
+    ) -> dict[str, Any]:
+        """The common `meta` of a sample read from `raster` (or a window): dataset, id, split, place, date, source."""
+        return {
+            "dataset": self.name,
+            "id": item["id"],
+            "split": item["split"],
+            **location_meta(raster, window),
+            "date": date,
+            "source_path": source_path,
+        }
 
     def __len__(self) -> int:
         return len(self.items)

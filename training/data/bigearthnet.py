@@ -9,7 +9,7 @@ from typing import Any, Optional
 from model_core.io import open_raster
 
 from .base import GeoDataset
-from .rasters import location_meta, read_s2
+from .rasters import read_s2
 from .sample import Sample, make_sample
 
 # Official BigEarthNet split names -> ours. The official test split is held out and never read here.
@@ -58,12 +58,5 @@ class BigEarthNetV2S2(GeoDataset):
         """One 120x120 patch."""
         raster = open_raster(item["path"])
         image, band_mask, valid = read_s2(raster)
-        meta = {
-            "dataset": self.name,
-            "id": item["id"],
-            "split": item["split"],
-            **location_meta(raster),
-            "date": date_from_name(item["id"]),
-            "source_path": item["path"],
-        }
+        meta = self.sample_meta(item, raster, date_from_name(item["id"]), item["path"])
         return make_sample(image, band_mask, valid, item["labels"], meta)

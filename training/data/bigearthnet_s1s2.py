@@ -14,7 +14,7 @@ from model_core.io import open_raster
 
 from .base import GeoDataset
 from .bigearthnet import OFFICIAL_SPLITS, date_from_name, split_labels
-from .rasters import location_meta, open_stacked, read_array, read_s2
+from .rasters import open_stacked, read_array, read_s2
 from .sample import Sample, add_s1, make_sample
 from .splits import seeded_split
 
@@ -106,14 +106,7 @@ class BigEarthNetS1S2Examples(GeoDataset):
         image, band_mask, valid = read_s2(raster)
         vv_vh = [read_array(path)[0] for path in item["s1_files"]]
         add_s1(image, band_mask, np.stack(vv_vh))
-        meta = {
-            "dataset": self.name,
-            "id": item["id"],
-            "split": item["split"],
-            **location_meta(raster),
-            "date": item["date"],
-            "source_path": str(Path(item["s2_files"][0]).parent),
-        }
+        meta = self.sample_meta(item, raster, item["date"], str(Path(item["s2_files"][0]).parent))
         return make_sample(image, band_mask, valid, item["labels"], meta)
 
 
@@ -150,12 +143,5 @@ class BigEarthNetS1S2ConfigILM(GeoDataset):
         raster = open_raster(item["s2"], require_georeference=item["georeferenced"])
         image, band_mask, valid = read_s2(raster)
         add_s1(image, band_mask, read_array(item["s1"]))
-        meta = {
-            "dataset": self.name,
-            "id": item["id"],
-            "split": item["split"],
-            **location_meta(raster),
-            "date": date_from_name(item["id"]),
-            "source_path": item["s2"],
-        }
+        meta = self.sample_meta(item, raster, date_from_name(item["id"]), item["s2"])
         return make_sample(image, band_mask, valid, item["labels"], meta)

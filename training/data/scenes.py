@@ -11,7 +11,7 @@ from model_core.demo import demo_scene_path
 from model_core.io import SentinelRaster, Window, open_raster
 
 from .base import GeoDataset
-from .rasters import location_meta, open_stacked, read_s2
+from .rasters import open_stacked, read_s2
 from .sample import Sample, make_sample
 from .splits import VAL_FRACTION
 
@@ -71,14 +71,8 @@ class SceneCrops(GeoDataset):
     def load(self, item: dict[str, Any]) -> Sample:
         """One crop."""
         image, band_mask, valid = read_s2(self.raster, item["window"])
-        meta = {
-            "dataset": self.name,
-            "id": item["id"],
-            "split": item["split"],
-            **location_meta(self.raster, item["window"]),
-            "date": self.date,
-            "source_path": self.raster.path if not self.raster.path.startswith("/vsi") else str(self.root),
-        }
+        source = self.raster.path if not self.raster.path.startswith("/vsi") else str(self.root)
+        meta = self.sample_meta(item, self.raster, self.date, source, item["window"])
         return make_sample(image, band_mask, valid, [], meta)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from model_core.io import Window, open_raster
+from model_core.io import open_raster
 
 from .base import GeoDataset
-from .rasters import location_meta, read_array, read_s2
+from .rasters import read_array, read_s2
 from .sample import Sample, add_s1, make_sample
-from .splits import row_band
+from .splits import row_band_window
 
 CHIP_DATES: dict[str, str] = {"Spain_7370579": "2019-09-18"}  # s2_date of Spain in Sen1Floods11_Metadata.geojson
 VAL_ROWS = 128
@@ -35,16 +35,8 @@ class Sen1Floods11(GeoDataset):
     def load(self, item: dict[str, Any]) -> Sample:
         """The train or val rows of the chip."""
         raster = open_raster(self.root / "S2" / f"{item['chip']}_S2Hand.tif")
-        start, stop = row_band(raster.height, item["split"], VAL_ROWS)
-        window = Window(0, start, raster.width, stop - start)
+        window = row_band_window(raster.width, raster.height, item["split"], VAL_ROWS)
         image, band_mask, valid = read_s2(raster, window)
         add_s1(image, band_mask, read_array(str(self.root / "S1" / f"{item['chip']}_S1Hand.tif"), window))
-        meta = {
-            "dataset": self.name,
-            "id": item["id"],
-            "split": item["split"],
-            **location_meta(raster, window),
-            "date": CHIP_DATES.get(item["chip"]),
-            "source_path": raster.path,
-        }
+        meta = self.sample_meta(item, raster, CHIP_DATES.get(item["chip"]), raster.path, window)
         return make_sample(image, band_mask, valid, [], meta)

@@ -7,7 +7,7 @@ from typing import Any
 from model_core.io import open_raster
 
 from .base import GeoDataset
-from .rasters import location_meta, read_array, read_s2
+from .rasters import read_array, read_s2
 from .sample import Sample, make_sample
 
 SCENES = 5
@@ -44,12 +44,7 @@ class SloveniaEOPatch(GeoDataset):
         raster = open_raster(self.root / f"reference_scene_{item['scene']}_s2l1c.tif")
         image, band_mask, valid = read_s2(raster)
         meta = {
-            "dataset": self.name,
-            "id": item["id"],
-            "split": item["split"],
-            **location_meta(raster),
-            "date": None,
-            "source_path": raster.path,
+            **self.sample_meta(item, raster, None, raster.path),
             "lulc_eolearn": read_array(str(self.root / "lulc.tif"))[0].astype("uint8"),
         }
         return make_sample(image, band_mask, valid, [], meta, dem=read_array(str(self.root / "dem.tif")))

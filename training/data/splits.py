@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from model_core.io import Window
+
 VAL_FRACTION = 0.2
 SEED = 0
 
@@ -36,3 +38,9 @@ def row_band(height: int, split: str, val_rows: int) -> tuple[int, int]:
     """Spatial split of one image: rows [start, stop) of `split`; the bottom `val_rows` rows are validation."""
     boundary = height - val_rows
     return (0, boundary) if split == "train" else (boundary, height)
+
+
+def row_band_window(width: int, height: int, split: str, val_rows: int) -> Window:
+    """The full-width window of `split`'s rows in one image (see row_band)."""
+    start, stop = row_band(height, split, val_rows)
+    return Window(0, start, width, stop - start)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from model_core.io import Window, open_raster
+from model_core.io import open_raster
 
 from .base import GeoDataset
-from .rasters import location_meta, read_array, read_s2
+from .rasters import read_array, read_s2
 from .sample import Sample, add_s1, make_sample
-from .splits import row_band
+from .splits import row_band_window
 
 # Acquisition dates of the 5 example locations (from the data README).
 DATES: dict[str, str] = {
@@ -54,20 +54,12 @@ class TerraMesh(GeoDataset):
     def load(self, item: dict[str, Any]) -> Sample:
         """The train or val rows of one chip, with every modality."""
         raster = open_raster(self.root / item["view"] / f"{item['location']}.tif")
-        start, stop = row_band(raster.height, item["split"], VAL_ROWS)
-        window = Window(0, start, raster.width, stop - start)
+        window = row_band_window(raster.width, raster.height, item["split"], VAL_ROWS)
         image, band_mask, valid = read_s2(raster, window)
         add_s1(image, band_mask, read_array(self._path("S1RTC", item), window))
         dem = read_array(self._path("DEM", item), window)
         lulc = read_array(self._path("LULC", item), window)[0]
-        meta = {
-            "dataset": self.name,
-            "id": item["id"],
-            "split": item["split"],
-            **location_meta(raster, window),
-            "date": DATES.get(item["location"]),
-            "source_path": raster.path,
-        }
+        meta = self.sample_meta(item, raster, DATES.get(item["location"]), raster.path, window)
         return make_sample(image, band_mask, valid, [], meta, dem=dem, lulc=lulc)
 
     def _path(self, modality: str, item: dict[str, Any]) -> str:
