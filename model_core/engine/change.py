@@ -154,10 +154,10 @@ def change_map(
         paths = [embedding_a.path, embedding_b.path]
         distance = score_embeddings(paths, lambda a, b: 1.0 - np.sum(a * b, axis=1), feedback.scaled(80, 90))
         keep = ~footprint_edges(open_embedding(paths[0]).valid_mask(), open_embedding(paths[1]).valid_mask())
+        if threshold is None:  # from all change, so a text filter only selects among the changed pixels
+            threshold = default_change_threshold(np.where(keep, distance, np.nan))
         if scorer is not None:
             keep &= score_embeddings([embedding_b.path], scorer, feedback.scaled(90, 95)) >= DEFAULT_THRESHOLD
-    if threshold is None:
-        threshold = default_change_threshold(np.where(keep, distance, np.nan))
     details = {
         "date_a": raster_a.path,
         "date_b": raster_b.path,
