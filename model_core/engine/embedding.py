@@ -30,6 +30,9 @@ ENCODINGS: tuple[str, ...] = ("int8", "float32")
 INT8_SCALE = 1.0 / 127.0
 INT8_OFFSET = -128.0 / 127.0
 MARKER = "GEOMELD_EMBEDDING"
+# Measured on the demo scene: overlap 32 leaves seams (max difference to a whole-image run 0.14), 128 gives 0.03.
+DEFAULT_TILE = 640
+DEFAULT_OVERLAP = 128
 
 
 @dataclass(frozen=True)
@@ -238,8 +241,8 @@ def embed_raster(
     *,
     extent: Window | None = None,
     stride: int = 1,
-    tile: int = 512,
-    overlap: int = 32,
+    tile: int = DEFAULT_TILE,
+    overlap: int = DEFAULT_OVERLAP,
     encoding: str = "int8",
     cache: EmbeddingCache | None = None,
     feedback: Feedback | None = None,
@@ -249,7 +252,8 @@ def embed_raster(
     Tiles start on the model's input multiple, overlap by `overlap` px and each keeps only its centre, so no tile
     edge reaches the output and memory is bounded by the tile size. The encoder's receptive field is wide: a tiled
     result equals one whole-image run within 1e-3 only about 256 px from a tile edge (overlap 512); the default
-    overlap trades that exactness for speed. With `out_path` None the result lives in the cache (the default cache
+    overlap of 128 px keeps differences under about 0.03 (no visible seams) at 1.5 times the work of untiled runs.
+    With `out_path` None the result lives in the cache (the default cache
     when `cache` is None); with `out_path` and no `cache`, nothing is cached. A cancel leaves no file.
     """
     feedback = ensure_feedback(feedback)
