@@ -31,7 +31,7 @@ from model_core.demo import demo_scene_path  # noqa: E402
 from model_core.engine import prompts  # noqa: E402
 from model_core.engine.cache import EmbeddingCache  # noqa: E402
 from model_core.engine.classify import apply_probe, train_probe  # noqa: E402
-from model_core.engine.embedding import embed_raster  # noqa: E402
+from model_core.engine.embedding import DEFAULT_OVERLAP, DEFAULT_TILE, embed_raster  # noqa: E402
 from model_core.engine.grid import aligned_tiles  # noqa: E402
 from model_core.engine.query import text_query  # noqa: E402
 from model_core.io import SentinelRaster, Window, open_raster  # noqa: E402
@@ -75,7 +75,10 @@ def throughput_rows(
     size = f"{raster.width}^2 px"
     _, engine_s = timed(embed_raster, raster, model, folder / f"throughput_{label}.tif")
     multiple = model.input_multiple
-    parts = [raster.read(tile.read) for tile in aligned_tiles(raster.width, raster.height, 512, 32, multiple)]
+    parts = [
+        raster.read(tile.read)
+        for tile in aligned_tiles(raster.width, raster.height, DEFAULT_TILE, DEFAULT_OVERLAP, multiple)
+    ]
     onnx_s = time_onnx(model, parts, raster.band_mask)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -92,7 +95,11 @@ def throughput_rows(
         untiled_s = time.perf_counter() - started
     del whole
     return [
-        Row(f"embed {size}, engine embed_raster (ORT, 512 px tiles, read + write)", pixels / engine_s, "px/s"),
+        Row(
+            f"embed {size}, engine embed_raster (ORT, {DEFAULT_TILE} px tiles + {DEFAULT_OVERLAP} overlap, read + write)",
+            pixels / engine_s,
+            "px/s",
+        ),
         Row(f"embed {size}, ORT on the same tiles (compute only)", pixels / onnx_s, "px/s"),
         Row(f"embed {size}, torch eager on the same tiles ({label})", pixels / torch_s, "px/s"),
         Row(f"embed {size}, torch eager untiled, one run ({label})", pixels / untiled_s, "px/s"),
