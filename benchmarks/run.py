@@ -96,7 +96,7 @@ def throughput_rows(
     del whole
     return [
         Row(
-            f"embed {size}, engine embed_raster (ORT, {DEFAULT_TILE} px tiles + {DEFAULT_OVERLAP} overlap, read + write)",
+            f"embed {size}, engine embed_raster (ORT, {DEFAULT_TILE} px tiles + {DEFAULT_OVERLAP} overlap, I/O)",
             pixels / engine_s,
             "px/s",
         ),
