@@ -13,21 +13,9 @@ from model_core.engine.classmap import class_names_of
 from model_core.engine.zeroshot import zeroshot_patches, zeroshot_segment
 from model_core.errors import QueryInputError
 from tests.conftest import REPO_ROOT, shared
+from training.evaluate import EUROSAT_CLASS_WORDS
 
 TRAINED = (REPO_ROOT / "resources" / "model" / "model_card.json").exists()
-# EuroSAT folder names as plain class texts.
-EUROSAT_CLASSES = {
-    "AnnualCrop": "annual crop",
-    "Forest": "forest",
-    "HerbaceousVegetation": "herbaceous vegetation",
-    "Highway": "highway",
-    "Industrial": "industrial buildings",
-    "Pasture": "pasture",
-    "PermanentCrop": "permanent crop",
-    "Residential": "residential buildings",
-    "River": "river",
-    "SeaLake": "sea or lake",
-}
 PER_CLASS = 8
 
 
@@ -40,16 +28,16 @@ def private_cache(tmp_path_factory, monkeypatch):
 def test_eurosat_patches_from_class_names(geomeld_model, tmp_path):
     folder = shared("eurosat_ms")
     paths, truth = [], []
-    for name, text in EUROSAT_CLASSES.items():
+    for name, text in EUROSAT_CLASS_WORDS.items():
         files = sorted((folder / name).glob("*.tif"))[:PER_CLASS]
         paths += [str(path) for path in files]
         truth += [text] * len(files)
     out = tmp_path / "pred.csv"
-    predictions = zeroshot_patches(paths, geomeld_model, list(EUROSAT_CLASSES.values()), out, bands="eurosat")
+    predictions = zeroshot_patches(paths, geomeld_model, list(EUROSAT_CLASS_WORDS.values()), out, bands="eurosat")
     with open(out, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["path"] for row in rows] == paths
-    assert {row["label"] for row in rows} <= set(EUROSAT_CLASSES.values())
+    assert {row["label"] for row in rows} <= set(EUROSAT_CLASS_WORDS.values())
     assert all(0.0 < float(row["score"]) <= 1.0 for row in rows)
     accuracy = float(np.mean([p.label == t for p, t in zip(predictions, truth)]))
     print(f"\nzero-shot EuroSAT accuracy from class names: {accuracy:.3f} on {len(paths)} patches (chance 0.100)")
