@@ -348,7 +348,17 @@ GDAL_TYPES = {
     np.dtype("float64"): gdal.GDT_Float64,
 }
 CATEGORY_NAMES_KEY = "CATEGORY_NAMES"
-CREATION_OPTIONS = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+# ZSTD level 1 writes a 64-band embedding raster about 4 times faster than DEFLATE at about the same size, and
+# band interleaving lets a reader take one band (the valid mask) without decoding the others.
+COMPRESSION = ["COMPRESS=ZSTD", "ZSTD_LEVEL=1"]
+CREATION_OPTIONS = [
+    "TILED=YES",
+    "BLOCKXSIZE=256",
+    "BLOCKYSIZE=256",
+    "INTERLEAVE=BAND",
+    "BIGTIFF=IF_SAFER",
+    *COMPRESSION,
+]
 
 
 def _discard(dataset: gdal.Dataset | None) -> None:
@@ -401,10 +411,9 @@ def atomic_geotiff(
                 yield dataset
                 if overviews and min(width, height) >= 512:
                     dataset.FlushCache()
-                    gdal.SetConfigOption("COMPRESS_OVERVIEW", "DEFLATE")
                     resampling = "NEAREST" if np.dtype(dtype).kind in "iu" else "AVERAGE"
                     levels = [f for f in (2, 4, 8, 16, 32) if min(width, height) // f >= 256]
-                    dataset.BuildOverviews(resampling, levels)
+                    dataset.BuildOverviews(resampling, levels, options=COMPRESSION)
                 dataset.FlushCache()
                 dataset = None
             except BaseException:
