@@ -233,6 +233,10 @@ class SentinelRaster:
 
     def read(self, window: Window | None = None) -> np.ndarray:
         """Read a window as float32 (15, h, w) in MODEL_BANDS order; absent bands and nodata pixels are 0."""
+        return self.read_with_mask(window)[0]
+
+    def read_with_mask(self, window: Window | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """`read` and `valid_mask` of a window together, reading the required bands' validity once."""
         window = window or self.full_window()
         out = np.zeros((len(MODEL_BANDS), window.height, window.width), dtype=np.float32)
         valid = self.valid_mask(window)
@@ -248,7 +252,7 @@ class SentinelRaster:
             if name in S2_BANDS:
                 raw = (raw + self.reflectance_offset) / self.reflectance_scale
             out[channel] = np.where(valid, np.nan_to_num(raw), 0.0)
-        return out
+        return out, valid
 
     def valid_mask(self, window: Window | None = None) -> np.ndarray:
         """Boolean (h, w): True where the required 10 m bands hold data (not nodata, finite, not all zero)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,10 @@ from osgeo import gdal
 from ..atomic import copy_atomic
 from ..errors import RasterInputError
 from ..feedback import Feedback, ensure_feedback
+from ..gdal_cache import gdal_cache_at_most
 from ..io import SentinelRaster, Window, atomic_geotiff, iter_windows
 from .cache import EmbeddingCache, embedding_key
-from .grid import aligned_tiles
+from .grid import Tile, aligned_tiles
 
 gdal.UseExceptions()
 
@@ -33,6 +35,9 @@ MARKER = "GEOMELD_EMBEDDING"
 # Measured on the demo scene: overlap 32 leaves seams (max difference to a whole-image run 0.14), 128 gives 0.03.
 DEFAULT_TILE = 640
 DEFAULT_OVERLAP = 128
+# GDAL's block cache defaults to 5 % of the RAM and would hold whole rows of written tiles: while an embedding raster
+# is written it is held to this size (and restored after), which keeps a 10980^2 px tile under 2 GB of memory.
+EMBED_GDAL_CACHE = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -158,8 +163,12 @@ def _pool(values: np.ndarray, valid: np.ndarray, stride: int) -> tuple[np.ndarra
 
 
 def _encode(values: np.ndarray, valid: np.ndarray, encoding: str) -> np.ndarray:
+    """Encode unit embeddings for the file; may overwrite `values` (the model output, which is not used again)."""
     if encoding == "int8":
-        coded = (np.clip(np.rint(values * 127.0), -127, 127) + 128).astype(np.uint8)
+        # |v| <= 1, so v * 127 + 128.5 lies in [1.5, 255.5]: truncation rounds it to 1..255 and 0 stays nodata.
+        np.multiply(values, np.float32(127.0), out=values)
+        values += np.float32(128.5)
+        coded = values.astype(np.uint8)
         coded[:, ~valid] = 0
         return coded
     coded = values.astype(np.float32, copy=True)
@@ -180,6 +189,30 @@ def _check_extent(raster: SentinelRaster, extent: Window) -> None:
             f"The extent {extent.col},{extent.row} {extent.width}x{extent.height} px is not inside "
             f"'{raster.path}' ({raster.width}x{raster.height} px)."
         )
+
+
+def _read_tile(raster: SentinelRaster, extent: Window, item: Tile) -> tuple[np.ndarray, np.ndarray]:
+    """The image (15, h, w) and valid mask of a tile's read window."""
+    read = Window(extent.col + item.read.col, extent.row + item.read.row, item.read.width, item.read.height)
+    return raster.read_with_mask(read)
+
+
+def _store_tile(
+    dataset: gdal.Dataset,
+    dense: np.ndarray,
+    valid: np.ndarray,
+    item: Tile,
+    stride: int,
+    encoding: str,
+    new_row: bool,
+) -> None:
+    """Pool and encode the kept part of a tile's embeddings and write it; a new row of tiles first flushes the last."""
+    if new_row:
+        dataset.FlushCache()  # write and free the finished row of tiles: memory stays bounded by the width
+    keep_r = slice(item.keep.row - item.read.row, item.keep.row - item.read.row + item.keep.height)
+    keep_c = slice(item.keep.col - item.read.col, item.keep.col - item.read.col + item.keep.width)
+    values, mask = _pool(dense[:, keep_r, keep_c], valid[keep_r, keep_c], stride)
+    dataset.WriteArray(_encode(values, mask, encoding), item.keep.col // stride, item.keep.row // stride)
 
 
 def _write_embedding(
@@ -218,19 +251,24 @@ def _write_embedding(
             if encoding == "int8":
                 band.SetScale(INT8_SCALE)
                 band.SetOffset(INT8_OFFSET)
-        for number, item in enumerate(tiles):
-            feedback.check_cancelled()
-            if number and item.read.row != tiles[number - 1].read.row:
-                dataset.FlushCache()  # write and free the finished row of tiles: memory stays bounded by the width
-            read = Window(extent.col + item.read.col, extent.row + item.read.row, item.read.width, item.read.height)
-            image = raster.read(read)
-            valid = raster.valid_mask(read)
-            dense = np.asarray(model.embed_dense(image[np.newaxis], raster.band_mask))[0]
-            keep_r = slice(item.keep.row - item.read.row, item.keep.row - item.read.row + item.keep.height)
-            keep_c = slice(item.keep.col - item.read.col, item.keep.col - item.read.col + item.keep.width)
-            values, mask = _pool(dense[:, keep_r, keep_c], valid[keep_r, keep_c], stride)
-            dataset.WriteArray(_encode(values, mask, encoding), item.keep.col // stride, item.keep.row // stride)
-            feedback.set_progress(100.0 * (number + 1) / len(tiles))
+        # One thread reads the next tile and another encodes and writes the last one while the model runs (ONNX
+        # Runtime, numpy and GDAL release the GIL); each GDAL dataset is only ever used by one of them.
+        with ThreadPoolExecutor(max_workers=1) as reader, ThreadPoolExecutor(max_workers=1) as writer:
+            next_read = reader.submit(_read_tile, raster, extent, tiles[0])
+            last_write: Future | None = None
+            for number, item in enumerate(tiles):
+                feedback.check_cancelled()
+                image, valid = next_read.result()
+                if number + 1 < len(tiles):
+                    next_read = reader.submit(_read_tile, raster, extent, tiles[number + 1])
+                dense = np.asarray(model.embed_dense(image[np.newaxis], raster.band_mask))[0]
+                if last_write is not None:
+                    last_write.result()  # at most one tile waits to be written: memory stays bounded
+                new_row = number > 0 and item.read.row != tiles[number - 1].read.row
+                last_write = writer.submit(_store_tile, dataset, dense, valid, item, stride, encoding, new_row)
+                feedback.set_progress(100.0 * (number + 1) / len(tiles))
+            if last_write is not None:
+                last_write.result()
     return out_w, out_h
 
 
@@ -281,7 +319,8 @@ def embed_raster(
         target = target or cache.path_for(key)
     if target is None:
         raise ValueError("embed_raster needs an output path or a cache")
-    out_w, out_h = _write_embedding(raster, model, target, extent, stride, tile, overlap, encoding, feedback)
+    with gdal_cache_at_most(EMBED_GDAL_CACHE):
+        out_w, out_h = _write_embedding(raster, model, target, extent, stride, tile, overlap, encoding, feedback)
     if cache is not None and key is not None:
         cache.put(key, target, {"source": raster.path, "stride": stride, "encoding": encoding})
     return EmbeddingResult(
