@@ -122,7 +122,8 @@ def write_class_map(
         for number, window in enumerate(windows):
             feedback.check_cancelled()
             values, valid = embedding.read_with_mask(window)
-            proba = predict_proba(values[:, valid].T) if valid.any() else np.zeros((0, len(class_names)))
+            pixels = values.reshape(len(values), -1).T if valid.all() else values[:, valid].T
+            proba = predict_proba(pixels) if len(pixels) else np.zeros((0, len(class_names)))
             labels = np.zeros((window.height, window.width), dtype=np.uint8)
             labels[valid] = proba.argmax(axis=1) + 1
             counts += np.bincount(labels.ravel(), minlength=len(counts))

@@ -92,21 +92,22 @@ class EmbeddingFile:
 
     def read(self, window: Window | None = None) -> np.ndarray:
         """Decoded embeddings (D, h, w) float32; nodata pixels are all-zero vectors."""
-        window = window or self.full_window()
-        raw = self._raw(window)
-        if self.encoding == "int8":
-            valid = raw[0] != 0
-            values = raw.astype(np.float32) * np.float32(INT8_SCALE) + np.float32(INT8_OFFSET)
-        else:
-            valid = np.isfinite(raw[0])
-            values = raw.astype(np.float32, copy=False)
-        values[:, ~valid] = 0.0
-        return values
+        return self.read_with_mask(window)[0]
 
     def read_with_mask(self, window: Window | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Decoded embeddings (D, h, w) and the bool (h, w) mask of valid pixels."""
-        values = self.read(window)
-        return values, np.any(values != 0, axis=0)
+        raw = self._raw(window or self.full_window())
+        if self.encoding == "int8":
+            valid = raw[0] != 0
+            values = raw.astype(np.float32)
+            values *= np.float32(INT8_SCALE)
+            values += np.float32(INT8_OFFSET)
+        else:
+            valid = np.isfinite(raw[0])
+            values = raw.astype(np.float32, copy=False)
+        if not valid.all():
+            values[:, ~valid] = 0.0
+        return values, valid
 
     def valid_mask(self, window: Window | None = None) -> np.ndarray:
         """Bool (h, w): True where the embedding holds data."""

@@ -79,7 +79,10 @@ class Probe:
         """Class probabilities (N, C) of embeddings (N, D), columns in `classes` order."""
         proba = np.zeros((len(embeddings), len(self.classes)), dtype=np.float32)
         if len(embeddings):
-            proba[:, self.estimator.classes_] = self.estimator.predict_proba(embeddings)
+            if self.kind == "logistic":
+                proba[:, self.estimator.classes_] = logistic_proba(self.estimator, embeddings)
+            else:
+                proba[:, self.estimator.classes_] = self.estimator.predict_proba(embeddings)
         return proba
 
     def predict(self, embeddings: np.ndarray) -> np.ndarray:
@@ -165,3 +168,24 @@ def fit_probe(
 def logistic_parts(estimator: Pipeline) -> tuple[StandardScaler, LogisticRegression]:
     """The scaler and logistic regression of a logistic probe's pipeline."""
     return estimator.steps[0][1], estimator.steps[-1][1]
+
+
+def logistic_proba(estimator: Pipeline, embeddings: np.ndarray) -> np.ndarray:
+    """The pipeline's predict_proba in float32 with the scaler folded into the weights: one matrix product.
+
+    Over millions of pixels this is several times faster than the pipeline, which scales a float64 copy first.
+    """
+    scaler, logistic = logistic_parts(estimator)
+    weights = (logistic.coef_ / scaler.scale_).T.astype(np.float32)
+    bias = (logistic.intercept_ - (scaler.mean_ / scaler.scale_) @ logistic.coef_.T).astype(np.float32)
+    pixels = np.asarray(embeddings, dtype=np.float32)
+    # A window's pixels often come as the transpose of a (D, N) array: multiply in that layout, as BLAS is fastest.
+    logits = np.ascontiguousarray((weights.T @ pixels.T).T) if pixels.flags.f_contiguous else pixels @ weights
+    logits += bias
+    if logits.shape[1] == 1:  # binary: the logit of the second class
+        positive = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+        return np.stack([1.0 - positive, positive], axis=1)
+    logits -= logits.max(axis=1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=1, keepdims=True)
+    return logits
