@@ -76,6 +76,9 @@ def _session(path: Path, providers: Sequence[str], threads: int | None):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    # Memory patterns pre-plan one arena block for every intermediate tensor: 1.5 GB instead of 0.9 GB for a 768 px
+    # tile, at the same speed.
+    options.enable_mem_pattern = False
     if threads:
         options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1

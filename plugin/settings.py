@@ -23,7 +23,7 @@ class GeoMeldSettings:
     cache_dir: str = ""
     output_dir: str = ""
     cache_cap_mb: int = 2048
-    tile_size: int = 640  # model_core.engine.embedding.DEFAULT_TILE (not imported: numpy may be missing here)
+    tile_size: int = 896  # model_core.engine.embedding.DEFAULT_TILE (not imported: numpy may be missing here)
     threads: int = 0
     provider: str = CPU
 

@@ -33,11 +33,12 @@ INT8_SCALE = 1.0 / 127.0
 INT8_OFFSET = -128.0 / 127.0
 MARKER = "GEOMELD_EMBEDDING"
 # Measured on the demo scene: overlap 32 leaves seams (max difference to a whole-image run 0.14), 128 gives 0.03.
-DEFAULT_TILE = 640
+# 896 px tiles keep 77 % of what they compute (640 px: 64 %) and ONNX Runtime needs about 1 GB for one.
+DEFAULT_TILE = 896
 DEFAULT_OVERLAP = 128
 # GDAL's block cache defaults to 5 % of the RAM and would hold whole rows of written tiles: while an embedding raster
 # is written it is held to this size (and restored after), which keeps a 10980^2 px tile under 2 GB of memory.
-EMBED_GDAL_CACHE = 256 * 1024 * 1024
+EMBED_GDAL_CACHE = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
