@@ -17,13 +17,10 @@ from pathlib import Path
 from qgis.core import (
     QgsApplication,
     QgsContrastEnhancement,
-    QgsMapRendererParallelJob,
-    QgsMapSettings,
     QgsProject,
     QgsRasterLayer,
     QgsRasterMinMaxOrigin,
 )
-from qgis.PyQt.QtCore import QSize
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = "geomeld"
@@ -46,17 +43,11 @@ def load_plugin(profile: Path):
     return importlib.import_module(PLUGIN)
 
 
-def render_png(layers: list, path: Path, size: int = 900) -> Path:
+def render_png(layers: list, path: Path) -> Path:
     """Render layers (top first) over the extent of the last one to a PNG."""
-    settings = QgsMapSettings()
-    settings.setLayers(layers)
-    settings.setDestinationCrs(layers[-1].crs())
-    settings.setExtent(layers[-1].extent())
-    settings.setOutputSize(QSize(size, size))
-    job = QgsMapRendererParallelJob(settings)
-    job.start()
-    job.waitForFinished()
-    job.renderedImage().save(str(path))
+    snapshot = importlib.import_module(f"{PLUGIN}.plugin.snapshot")
+    if not snapshot.render_layers(layers).save(str(path)):
+        raise RuntimeError(f"could not write {path}")
     print(f"   wrote {path}")
     return path
 

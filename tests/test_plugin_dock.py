@@ -1,10 +1,12 @@
 """The GeoMeld panel driven through real Qt events in a real QGIS: labelling, probe, search, errors, cancel.
 
-Also writes the README tour screenshots (docs/screenshots/*.png) under the offscreen platform.
+Also renders the README tour screenshots; with GEOMELD_UPDATE_SCREENSHOTS=1 they replace docs/screenshots/*.png,
+otherwise they go to a temporary folder, so a test run leaves the checkout unchanged.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -16,24 +18,30 @@ from qgis.core import (
     QgsApplication,
     QgsCategorizedSymbolRenderer,
     QgsContrastEnhancement,
-    QgsMapRendererParallelJob,
-    QgsMapSettings,
     QgsPalettedRasterRenderer,
     QgsProject,
     QgsRasterLayer,
     QgsRasterMinMaxOrigin,
     QgsSingleBandPseudoColorRenderer,
 )
-from qgis.PyQt.QtCore import QPoint, QSize, Qt
+from qgis.PyQt.QtCore import QPoint, Qt
 from qgis.PyQt.QtGui import QImage
 from qgis.PyQt.QtTest import QTest
 
 from model_core.demo import demo_scene_path
 from tests.conftest import REPO_ROOT, shared
 
-SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+DOC_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 RGB_CHIP = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
 CROP = (480, 480, 384, 384)  # coast of the demo scene: farmland, marsh and lagoon
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    """Where the screenshots go: docs/screenshots when GEOMELD_UPDATE_SCREENSHOTS=1, else a temporary folder."""
+    if os.environ.get("GEOMELD_UPDATE_SCREENSHOTS") == "1":
+        return DOC_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="module")
@@ -111,16 +119,10 @@ def critical_messages(iface) -> list[str]:
 
 
 def render(layers: list, path: Path, size: int = 640) -> QImage:
-    """Render layers over the extent of the last one into a PNG."""
-    settings = QgsMapSettings()
-    settings.setLayers(layers)
-    settings.setDestinationCrs(layers[-1].crs())
-    settings.setExtent(layers[-1].extent())
-    settings.setOutputSize(QSize(size, size))
-    job = QgsMapRendererParallelJob(settings)
-    job.start()
-    job.waitForFinished()
-    image = job.renderedImage()
+    """Render layers over the extent of the last one and save the image as a PNG."""
+    from geomeld.plugin.snapshot import render_layers
+
+    image = render_layers(layers, size)
     path.parent.mkdir(parents=True, exist_ok=True)
     assert image.save(str(path))
     return image
@@ -197,7 +199,7 @@ def test_cancel_mid_task_adds_nothing(panel, qgis_iface, qgis_canvas, demo_crop)
     del scene
 
 
-def test_label_clicks_train_and_apply_probe(panel, qgis_canvas, demo_crop):
+def test_label_clicks_train_and_apply_probe(panel, qgis_canvas, demo_crop, screenshots):
     scene = scene_layer(demo_crop)
     select(panel, scene, qgis_canvas)
     tab = panel.probe_tab
@@ -228,12 +230,12 @@ def test_label_clicks_train_and_apply_probe(panel, qgis_canvas, demo_crop):
     legend = [label for label, _ in classes.legendSymbologyItems()]
     assert legend == ["open land", "vegetation", "water"]
     classes.setOpacity(0.6)
-    image = render([classes, scene], SCREENSHOTS / "probe_result.png")
+    image = render([classes, scene], screenshots / "probe_result.png")
     assert not_blank(image)
     del scene, labels, classes, suggestions
 
 
-def test_text_query_with_history_threshold_and_places(panel, qgis_canvas, demo_crop):
+def test_text_query_with_history_threshold_and_places(panel, qgis_canvas, demo_crop, screenshots):
     scene = scene_layer(demo_crop)
     select(panel, scene, qgis_canvas)
     tab = panel.search_tab
@@ -247,7 +249,7 @@ def test_text_query_with_history_threshold_and_places(panel, qgis_canvas, demo_c
     heatmap = tab.heatmap
     assert heatmap.name() == "water" and isinstance(heatmap.renderer(), QgsSingleBandPseudoColorRenderer)
     assert heatmap.renderer().classificationMin() == pytest.approx(0.5)
-    image = render([heatmap, scene], SCREENSHOTS / "text_query.png")
+    image = render([heatmap, scene], screenshots / "text_query.png")
     assert not_blank(image)
     tab.threshold.setValue(20)
     assert tab.heatmap.renderer().classificationMin() == pytest.approx(0.2)
@@ -336,11 +338,11 @@ def test_shutdown_mid_job_drops_the_result(panel, qgis_iface, qgis_canvas, demo_
     del scene, task
 
 
-def test_dock_screenshot(panel):
+def test_dock_screenshot(panel, screenshots):
     panel.tabs.setCurrentWidget(panel.search_tab)
     image = panel.grab().toImage()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert image.save(str(SCREENSHOTS / "dock.png"))
+    screenshots.mkdir(parents=True, exist_ok=True)
+    assert image.save(str(screenshots / "dock.png"))
     assert not_blank(image) and image.width() >= 400
 
 
