@@ -139,3 +139,20 @@ def test_pca_preview_is_rgb_with_spread(geomeld_model, tmp_path):
     rgb = dataset.ReadAsArray()
     assert (rgb > 0).all()
     assert all(float(band.std()) > 20 for band in rgb)
+
+
+def test_gdal_cache_is_bounded_while_embedding_and_restored_after(geomeld_model, tmp_path):
+    from model_core.engine.embedding import EMBED_GDAL_CACHE
+    from model_core.gdal_cache import gdal_cache_at_most
+
+    before = gdal.GetCacheMax()
+    seen = []
+    feedback = Feedback(progress=lambda _: seen.append(gdal.GetCacheMax()))
+    embed_raster(open_chip(), geomeld_model, tmp_path / "emb.tif", feedback=feedback)
+    assert seen and max(seen) <= EMBED_GDAL_CACHE
+    assert gdal.GetCacheMax() == before
+    with gdal_cache_at_most(before + 1):  # never raises the cache
+        assert gdal.GetCacheMax() == before
+    with gdal_cache_at_most(EMBED_GDAL_CACHE), gdal_cache_at_most(EMBED_GDAL_CACHE // 2):
+        assert gdal.GetCacheMax() == min(before, EMBED_GDAL_CACHE // 2)
+    assert gdal.GetCacheMax() == before
