@@ -59,18 +59,15 @@ def write_gpkg(layer: QgsVectorLayer, path: str) -> str:
 
 def add_raster(path: str, name: str, style=None, project: QgsProject | None = None) -> QgsRasterLayer:
     """Load a finished raster, style it and add it to the "GeoMeld" group."""
-    layer = QgsRasterLayer(path, name)
-    if not layer.isValid():
-        raise GeoMeldError(tr("QGIS cannot open the result '{0}'.").format(path))
-    if style is not None:
-        style(layer)
-    add_to_group(layer, project)
-    return layer
+    return _add_result(QgsRasterLayer(path, name), path, style, project)
 
 
 def add_vector(path: str, name: str, style=None, project: QgsProject | None = None) -> QgsVectorLayer:
     """Load a finished vector file, style it and add it to the "GeoMeld" group."""
-    layer = QgsVectorLayer(path, name, "ogr")
+    return _add_result(QgsVectorLayer(path, name, "ogr"), path, style, project)
+
+
+def _add_result(layer, path: str, style, project: QgsProject | None):
     if not layer.isValid():
         raise GeoMeldError(tr("QGIS cannot open the result '{0}'.").format(path))
     if style is not None:

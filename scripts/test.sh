@@ -3,11 +3,7 @@
 # Extra arguments go to pytest, e.g. scripts/test.sh -k probe
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup_env.sh dev
-export GDAL_PAM_ENABLED=NO QT_QPA_PLATFORM=offscreen
-# Debian's pyproj (linked to QGIS's PROJ) looks for its data under the venv prefix; point it at the system copy.
-[ -d /usr/share/proj ] && export PROJ_DATA="${PROJ_DATA:-/usr/share/proj}"
-export GEOMELD_CACHE_DIR="${GEOMELD_CACHE_DIR:-$PWD/.cache/geomeld}"
+source scripts/env.sh
 echo ">> ruff check"
 .venv/bin/ruff check .
 echo ">> pytest"

@@ -21,21 +21,12 @@ from qgis.PyQt.QtCore import QSize, Qt
 from model_core.engine.classmap import style_class_raster as engine_style
 from model_core.engine.vectorize import vectorize_classes
 from tests.conftest import shared
+from training.data.sample import LULC_CLASSES
 
 LULC = "terramesh_examples/LULC/433D_629L_3_1.tif"
 NDVI = "terramesh_examples/NDVI/637U_59R_1_3.tif"
 RGB = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
-NAMES = [
-    "water",
-    "trees",
-    "flooded vegetation",
-    "crops",
-    "built area",
-    "bare ground",
-    "snow/ice",
-    "clouds",
-    "rangeland",
-]
+NAMES = list(LULC_CLASSES[1:])  # the TerraMesh land-cover classes
 COLOURS = [(65, 155, 223), (57, 125, 73), (122, 135, 198), (228, 150, 53), (196, 40, 27), (165, 155, 143)] + [
     (168, 235, 255),
     (97, 97, 97),
