@@ -29,21 +29,7 @@ LAYOUTS: dict[str, tuple[str, ...]] = {
     "S2 L2A (12 bands, no B10)": tuple(b for b in S2_BANDS if b != "B10"),
 }
 # EuroSAT-MS stores B8A last; used when the file name or an explicit layout says so.
-EUROSAT_BANDS: tuple[str, ...] = (
-    "B01",
-    "B02",
-    "B03",
-    "B04",
-    "B05",
-    "B06",
-    "B07",
-    "B08",
-    "B09",
-    "B10",
-    "B11",
-    "B12",
-    "B8A",
-)
+EUROSAT_BANDS: tuple[str, ...] = (*(band for band in S2_BANDS if band != "B8A"), "B8A")
 
 
 # Aliases seen in band descriptions of real files ("B1", "B8a", "b02", "VV"...).
