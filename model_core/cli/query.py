@@ -40,6 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--negative", action="append", default=[], help="a text to exclude (repeatable)")
     parser.add_argument("--out", required=True, help="output heatmap GeoTIFF (float32, 0..1)")
     add_hit_options(parser, "hit threshold on the 0..1 heatmap (default 0.5)")
+    parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="score every pixel's own embedding instead of its nearest codebook centroid (slower on large rasters)",
+    )
     add_model_options(parser)
     add_raster_options(parser)
     parser.set_defaults(func=run)
@@ -61,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         top_k=args.top_k,
         threshold=args.threshold,
         negatives=args.negative,
+        exact=args.exact,
         feedback=Feedback(log=print),
     )
     print_result(result)

@@ -24,6 +24,8 @@ from ..paths import cache_dir
 DEFAULT_MAX_BYTES = 5 * 1024**3
 CACHE_FORMAT_VERSION = 1
 _SAMPLE_BYTES = 1 << 16
+# Query codebook of a cached raster (engine.codebook), stored beside it and deleted with it.
+CODEBOOK_SUFFIX = ".codebook.npz"
 
 
 def _file_fingerprint(path: Path) -> list:
@@ -131,7 +133,8 @@ class EmbeddingCache:
 
     def remove(self, key: str) -> None:
         """Delete one entry (silently skipping files another process still holds open)."""
-        for path in (self._sidecar(key), self.path_for(key), self.path_for(key).with_suffix(".tif.ovr")):
+        tif = self.path_for(key)
+        for path in (self._sidecar(key), tif, tif.with_suffix(".tif.ovr"), Path(f"{tif}{CODEBOOK_SUFFIX}")):
             try:
                 path.unlink()
             except FileNotFoundError:

@@ -7,6 +7,7 @@ whole.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -66,12 +67,20 @@ class Grid:
 
     def row_areas_ha(self) -> np.ndarray:
         """(height,) geodesic area (WGS84) of one pixel of each row in hectares, as in the engine's area tables."""
-        area = GeodesicArea(self.crs_wkt)
-        corners = np.array([(0, 0), (1, 0), (1, 1), (0, 1)], dtype=np.float64)
-        # Pixel area varies smoothly down the rows: measure up to AREA_SAMPLES rows and interpolate the others.
-        rows = np.unique(np.linspace(0, self.height - 1, min(self.height, AREA_SAMPLES)).round())
-        sampled = [area.hectares(Polygon(zip(*self.xy(corners[:, 0], corners[:, 1] + row)))) for row in rows]
-        return np.interp(np.arange(self.height), rows, sampled)
+        return _row_areas_ha(self)
+
+
+@functools.lru_cache(maxsize=8)
+def _row_areas_ha(grid: Grid) -> np.ndarray:
+    """Grid.row_areas_ha, computed once per grid (queries over one raster repeat it); read-only."""
+    area = GeodesicArea(grid.crs_wkt)
+    corners = np.array([(0, 0), (1, 0), (1, 1), (0, 1)], dtype=np.float64)
+    # Pixel area varies smoothly down the rows: measure up to AREA_SAMPLES rows and interpolate the others.
+    rows = np.unique(np.linspace(0, grid.height - 1, min(grid.height, AREA_SAMPLES)).round())
+    sampled = [area.hectares(Polygon(zip(*grid.xy(corners[:, 0], corners[:, 1] + row)))) for row in rows]
+    areas = np.interp(np.arange(grid.height), rows, sampled)
+    areas.setflags(write=False)
+    return areas
 
 
 @dataclass(frozen=True)
@@ -181,14 +190,20 @@ def find_places(heat: np.ndarray, mask: np.ndarray, grid: Grid) -> tuple[np.ndar
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
     if count == 0:
         return labels.astype(np.int32), []
-    index = np.arange(1, count + 1)
-    scores = np.nan_to_num(heat, nan=0.0)
-    best = np.asarray(ndimage.maximum(scores, labels, index))
-    mean = np.asarray(ndimage.mean(scores, labels, index))
-    sizes = np.asarray(ndimage.sum(np.ones_like(labels, dtype=np.int32), labels, index)).astype(int)
-    areas = np.asarray(ndimage.sum(np.broadcast_to(grid.row_areas_ha()[:, None], labels.shape), labels, index))
-    centres = np.asarray(ndimage.center_of_mass(mask, labels, index), dtype=np.float64).reshape(-1, 2)
-    xs, ys = grid.xy(centres[:, 1] + 0.5, centres[:, 0] + 0.5)
+    # Region statistics from the hit pixels alone (labels are 0 elsewhere): bincounts, not ndimage's whole-grid passes.
+    hits = np.flatnonzero(mask)
+    rows, cols = np.divmod(hits, mask.shape[1])
+    region = labels.ravel()[hits]
+    scores = np.nan_to_num(heat.ravel()[hits], nan=0.0).astype(np.float64)
+    sizes = np.bincount(region, minlength=count + 1)[1:]
+    mean = np.bincount(region, weights=scores, minlength=count + 1)[1:] / sizes
+    areas = np.bincount(region, weights=grid.row_areas_ha()[rows], minlength=count + 1)[1:]
+    best = np.full(count + 1, -np.inf)
+    np.maximum.at(best, region, scores)
+    best = best[1:]
+    centre_rows = np.bincount(region, weights=rows, minlength=count + 1)[1:] / sizes
+    centre_cols = np.bincount(region, weights=cols, minlength=count + 1)[1:] / sizes
+    xs, ys = grid.xy(centre_cols + 0.5, centre_rows + 0.5)
     order = np.lexsort((-mean, -best))
     rank_of_label = np.zeros(count + 1, dtype=np.int32)
     rank_of_label[order + 1] = np.arange(1, count + 1)
@@ -196,7 +211,7 @@ def find_places(heat: np.ndarray, mask: np.ndarray, grid: Grid) -> tuple[np.ndar
         Place(int(rank), float(xs[i]), float(ys[i]), float(best[i]), float(mean[i]), float(areas[i]), int(sizes[i]))
         for rank, i in enumerate(order, start=1)
     ]
-    return rank_of_label[labels], places
+    return np.take(rank_of_label, labels, out=labels), places
 
 
 @contextmanager
@@ -289,7 +304,7 @@ def write_score_outputs(
         written.append(
             write_geotiff(
                 out_heatmap,
-                np.where(valid, heat, SCORE_NODATA).astype(np.float32),
+                np.where(valid, heat, np.float32(SCORE_NODATA)).astype(np.float32, copy=False),
                 grid.geotransform,
                 grid.crs_wkt,
                 nodata=SCORE_NODATA,
