@@ -17,7 +17,8 @@ from model_core.engine.classify import apply_probe, train_probe
 from model_core.engine.classmap import class_names_of
 from model_core.engine.embedding import embed_raster, open_embedding
 from model_core.engine.labels import collect_samples
-from model_core.engine.probe import DEFAULT_HYPERPARAMETERS, cross_validate, fit_probe, make_estimator
+from model_core.engine.pooling import pooled_features
+from model_core.engine.probe import cross_validate, fit_probe
 from model_core.engine.probe_file import arrays_path, load_probe, save_probe
 from model_core.engine.report import confusion_matrix_png
 from model_core.errors import CancelledError, LabelInputError, ProbeFileError
@@ -25,6 +26,7 @@ from model_core.feedback import Feedback
 from model_core.io import open_raster
 from model_core.runtime import load_model
 from tests.conftest import shared
+from training.baselines import band_statistics, random_forest
 from training.export import export_random
 
 CHIP = "terramesh_examples/S2L1C/433D_629L_3_1.tif"
@@ -72,36 +74,35 @@ def test_eurosat_probe_against_random_forest_on_band_statistics(geomeld_model, w
     models = {"GeoMeld": geomeld_model}
     if trained:
         models["random-init encoder"] = load_model(export_random(tmp_path / "random"))
-    embeddings: dict[str, list] = {name: [] for name in models}
-    statistics, labels = [], []
+    features: dict[str, list] = {name: [] for name in models}
+    images, valid, labels = [], [], []
     for row in manifest:
         raster = open_raster(shared(f"eurosat_ms/{row['file']}"), bands="eurosat")
-        image, valid = raster.read(), raster.valid_mask()
+        images.append(raster.read())
+        valid.append(raster.valid_mask())
         for name, model in models.items():
-            embeddings[name].append(model.embed_pooled(image, raster.band_mask, valid)[0])
-        present = image[raster.band_mask.astype(bool)][:, valid]
-        statistics.append(np.concatenate([present.mean(axis=1), present.std(axis=1)]))
+            features[name].append(pooled_features(model.embed_dense(images[-1], raster.band_mask), valid[-1][None])[0])
         labels.append(names.index(row["label"]))
     labels = np.array(labels)
     probes = {
-        name: fit_probe(np.stack(vectors), labels, "logistic", class_names=names)
-        for name, vectors in embeddings.items()
+        name: fit_probe(np.stack(vectors), labels, "logistic", class_names=names) for name, vectors in features.items()
     }
-    forest = make_estimator("random_forest", DEFAULT_HYPERPARAMETERS["random_forest"])
-    baseline = cross_validate(forest, np.stack(statistics), labels, names)
+    baseline = cross_validate(random_forest(0), band_statistics(np.stack(images), np.stack(valid)), labels, names)
     accuracy = {name: probe.report.accuracy for name, probe in probes.items()}
     print(f"EuroSAT 5-fold CV: {accuracy}, random forest on band statistics {baseline.accuracy:.3f}")
     probe = probes["GeoMeld"]
+    assert probe.estimator.n_features_in_ == 3 * geomeld_model.embedding_dim
     assert probe.report.folds == baseline.folds == 5
     assert 0.0 <= probe.report.accuracy <= 1.0 and 0.0 <= baseline.accuracy <= 1.0
     chance = np.bincount(labels).max() / len(labels)
     assert probe.report.accuracy > chance
     if trained:
         assert probe.report.accuracy > accuracy["random-init encoder"], "pretraining must beat a random encoder"
-        if probe.report.accuracy <= baseline.accuracy:
+        if probe.report.accuracy <= baseline.accuracy:  # kept while the lead is thin: 0.759 vs 0.745 when last run
             pytest.xfail(
-                f"known gap: the CPU-trained model's probe ({probe.report.accuracy:.3f}) does not yet beat a random "
-                f"forest on band statistics ({baseline.accuracy:.3f}); it needs a GPU training run"
+                f"known gap: the probe on mean/max/min-pooled embeddings ({probe.report.accuracy:.3f}) does not beat a "
+                f"random forest on band statistics ({baseline.accuracy:.3f}) under the same 5-fold CV; the CPU-trained "
+                "model led by only 3 of 216 patches (0.759 vs 0.745)"
             )
 
 

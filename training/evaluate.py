@@ -4,6 +4,8 @@ Tasks (each on validation data, every method on the same split, fixed untuned cl
 (a) EuroSAT-MS linear probe (stratified 5-fold CV) and 5-shot accuracy; (b) BigEarthNet v2 multi-label F1
 (official train -> validation); (c) zero-shot EuroSAT from class-name prompts; (d) text-to-image Recall@1/5 on
 validation captions; (e) water IoU of the text query "water" on the Sen1Floods11 chip, against NDWI > 0.
+Probes (a, b) see the encoders' patch features (`model_core.engine.pooling.pooled_features`: mean, max and min of
+the dense embeddings); zero-shot and retrieval (c, d) the normalised mean embedding, which lives in the text space.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sklearn.multiclass import OneVsRestClassifier
 
 from model_core.atomic import write_text_atomic
 from model_core.bands import MODEL_BANDS
+from model_core.engine.pooling import pooled_features
 from training.baselines import PooledPCA, band_statistics, logistic_regression, random_forest
 from training.data.base import GeoDataset, shared_data_dir
 from training.data.bigearthnet import BigEarthNetV2S2
@@ -145,6 +148,17 @@ class Encoder:
         ]
         return np.concatenate(parts).astype(np.float32)
 
+    def features(self, images: np.ndarray, band_mask: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """(N,F) probe features of (N,15,H,W) images: `pooled_features` of their dense embeddings, in batches."""
+        parts = [
+            pooled_features(
+                self.model.embed_dense(images[i : i + self.batch], band_mask[i : i + self.batch]),
+                valid[i : i + self.batch],
+            )
+            for i in range(0, len(images), self.batch)
+        ]
+        return np.concatenate(parts)
+
     def dense(self, image: np.ndarray, band_mask: np.ndarray) -> np.ndarray:
         """(D,H,W) L2-normalised dense embedding of one (15,H,W) image."""
         return np.asarray(self.model.embed_dense(image[None], band_mask[None]))[0]
@@ -180,7 +194,7 @@ def _pca_features(train: ImageSet) -> Features:
 def probe_methods(encoders: dict[str, Encoder], pca_fit: ImageSet) -> list[tuple[str, Features, Callable]]:
     """(name, feature function, classifier factory) of every method compared in the probing tasks."""
     methods: list[tuple[str, Features, Callable]] = [
-        (f"{name} + logistic regression", encoder.pooled, logistic_regression) for name, encoder in encoders.items()
+        (f"{name} + logistic regression", encoder.features, logistic_regression) for name, encoder in encoders.items()
     ]
     methods += [
         ("band statistics + random forest (500 trees)", _stat_features, random_forest),
