@@ -211,7 +211,8 @@ def find_places(heat: np.ndarray, mask: np.ndarray, grid: Grid) -> tuple[np.ndar
         Place(int(rank), float(xs[i]), float(ys[i]), float(best[i]), float(mean[i]), float(areas[i]), int(sizes[i]))
         for rank, i in enumerate(order, start=1)
     ]
-    return np.take(rank_of_label, labels, out=labels), places
+    np.put(labels, hits, rank_of_label[region])  # region id -> rank in place, hit pixels only (0 stays 0)
+    return labels, places
 
 
 @contextmanager
