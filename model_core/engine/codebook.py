@@ -35,7 +35,8 @@ COARSE = 64
 FINE = 64
 SAMPLE = 100_000
 ITERATIONS = 6
-ASSIGN_TILE = 512
+# Windows of the raster's block size: their float arrays (16 MiB) are reused by malloc, not mapped afresh each time.
+ASSIGN_TILE = 256
 # Raw int8-encoded bytes are value * 127 + 128: assigning on raw bytes only needs this offset (scale does not matter).
 INT8_ZERO = 128.0
 
