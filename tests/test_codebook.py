@@ -23,6 +23,7 @@ from model_core.engine.embedding import embed_raster, open_embedding
 from model_core.engine.prompts import text_scorer
 from model_core.engine.query import text_query
 from model_core.engine.scoremap import score_embeddings
+from model_core.feedback import Feedback
 from model_core.io import open_raster
 from tests.conftest import shared
 
@@ -133,3 +134,14 @@ def test_float32_embeddings_get_a_codebook_too(geomeld_model, tmp_path):
     fast = score_by_codebook(target, scorer)
     assert np.array_equal(np.isnan(fast), ~valid)
     assert float(np.abs(fast - exact)[valid].mean()) < 0.02
+
+
+def test_a_codebook_that_cannot_be_stored_still_answers(geomeld_model, tmp_path):
+    target = tmp_path / "embedding.tif"
+    embed_raster(open_raster(shared(CHIP_A)), geomeld_model, target)
+    codebook_path(target).mkdir()  # something that is not a codebook file sits where it would be stored
+    messages: list[str] = []
+    codebook = load_codebook(target, Feedback(log=messages.append))
+    assert codebook.codes.shape == (224, 224) and codebook_path(target).is_dir()
+    assert any("could not be stored" in message for message in messages)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["embedding.tif", codebook_path(target).name]

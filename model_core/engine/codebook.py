@@ -76,7 +76,10 @@ def load_codebook(embedding_path: str | os.PathLike, feedback: Feedback | None =
     feedback = ensure_feedback(feedback)
     feedback.info("Indexing the embedding for fast queries (once per raster)...")
     codebook = build_codebook(embedding_path, feedback=feedback)
-    save_codebook(codebook, path, signature)
+    try:
+        save_codebook(codebook, path, signature)
+    except OSError as exc:  # a query does not fail for want of a stored index
+        feedback.info(f"The query index could not be stored ({exc.strerror or exc}); the next query builds it again.")
     return codebook
 
 
