@@ -352,6 +352,8 @@ GDAL_TYPES = {
     np.dtype("float64"): gdal.GDT_Float64,
 }
 CATEGORY_NAMES_KEY = "CATEGORY_NAMES"
+# GDAL messages of a failed write that do not name the file (libtiff's write callback, a full disk).
+WRITE_FAILURES = ("_tiffWriteProc", "No space left on device", "File too large")
 # ZSTD level 1 writes a 64-band embedding raster about 4 times faster than DEFLATE at about the same size, and
 # band interleaving lets a reader take one band (the valid mask) without decoding the others.
 COMPRESSION = ["COMPRESS=ZSTD", "ZSTD_LEVEL=1"]
@@ -398,6 +400,7 @@ def atomic_geotiff(
     if path.parent and not path.parent.exists():
         raise RasterInputError(f"Output folder '{path.parent}' does not exist.")
     tmp_name = ""
+    finishing = False  # after the body: an error now can only come from writing this file
     try:
         with atomic_path(path, ".tmp.tif") as temporary:
             tmp_name = str(temporary)
@@ -413,6 +416,7 @@ def atomic_geotiff(
                     for index in range(1, bands + 1):
                         dataset.GetRasterBand(index).SetNoDataValue(nodata)
                 yield dataset
+                finishing = True
                 if overviews and min(width, height) >= 512:
                     dataset.FlushCache()
                     resampling = "NEAREST" if np.dtype(dtype).kind in "iu" else "AVERAGE"
@@ -432,7 +436,7 @@ def atomic_geotiff(
     except (RuntimeError, OSError) as exc:
         if not tmp_name:  # the temporary file could not even be created
             raise OutputWriteError(f"Cannot write to the folder '{path.parent}' ({exc.strerror}).") from None
-        if tmp_name in str(exc):  # GDAL/OS failed writing this file
+        if finishing or tmp_name in str(exc) or any(sign in str(exc) for sign in WRITE_FAILURES):
             raise OutputWriteError(
                 f"Writing '{path.name}' failed ({str(exc).replace(tmp_name, path.name)}); check that the disk has "
                 "free space and the folder is writable. Nothing was written."
