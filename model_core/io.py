@@ -352,6 +352,9 @@ GDAL_TYPES = {
     np.dtype("float64"): gdal.GDT_Float64,
 }
 CATEGORY_NAMES_KEY = "CATEGORY_NAMES"
+# A 2048^2 float32 heatmap (16 MiB) draws fast at every scale without overviews, which would double its write time;
+# a 2048^2 embedding (256 MiB) or a 10980^2 class map (115 MiB) gets them.
+OVERVIEW_MIN_BYTES = 32 * 1024 * 1024
 # GDAL messages of a failed write that do not name the file (libtiff's write callback, a full disk).
 WRITE_FAILURES = ("_tiffWriteProc", "No space left on device", "File too large")
 # ZSTD level 1 writes a 64-band embedding raster about 4 times faster than DEFLATE at about the same size, and
@@ -394,6 +397,8 @@ def atomic_geotiff(
 ) -> Iterator[gdal.Dataset]:
     """Create a tiled GeoTIFF under a temporary name, yield it for writing, then build overviews and rename.
 
+    Overviews are built for rasters of more than OVERVIEW_MIN_BYTES of pixels; smaller ones draw fast without them.
+
     If the body raises (error or cancel), the temporary file is deleted and `path` is left untouched.
     """
     path = Path(path)
@@ -417,10 +422,10 @@ def atomic_geotiff(
                         dataset.GetRasterBand(index).SetNoDataValue(nodata)
                 yield dataset
                 finishing = True
-                if overviews and min(width, height) >= 512:
+                levels = [f for f in (2, 4, 8, 16, 32) if min(width, height) // f >= 256]
+                if overviews and levels and width * height * bands * np.dtype(dtype).itemsize > OVERVIEW_MIN_BYTES:
                     dataset.FlushCache()
                     resampling = "NEAREST" if np.dtype(dtype).kind in "iu" else "AVERAGE"
-                    levels = [f for f in (2, 4, 8, 16, 32) if min(width, height) // f >= 256]
                     dataset.BuildOverviews(resampling, levels, options=COMPRESSION)
                 dataset.FlushCache()
                 dataset = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from osgeo import gdal
+from osgeo import gdal, osr
 
 from model_core.bands import EUROSAT_BANDS, MODEL_BANDS, S2_BANDS
 from model_core.errors import BandMappingError, RasterInputError
@@ -105,3 +105,13 @@ def test_atomic_writer_leaves_nothing_on_failure(tmp_path):
     with pytest.raises(ValueError):
         write_geotiff(target, np.zeros((2, 3, 4, 5), dtype=np.float32), (0, 1, 0, 0, 0, -1), "")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_overviews_only_for_rasters_too_large_to_draw_fast(tmp_path):
+    geotransform, srs = (500000.0, 10.0, 0.0, 4200000.0, 0.0, -10.0), osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    heatmap = write_geotiff(tmp_path / "heat.tif", np.zeros((2048, 2048), np.float32), geotransform, srs.ExportToWkt())
+    stack = write_geotiff(tmp_path / "stack.tif", np.ones((40, 1024, 1024), np.uint8), geotransform, srs.ExportToWkt())
+    assert gdal.Open(str(heatmap)).GetRasterBand(1).GetOverviewCount() == 0  # 16 MiB
+    assert gdal.Open(str(stack)).GetRasterBand(1).GetOverviewCount() == 2  # 40 MiB: levels 2 and 4
+    assert gdal.Open(str(stack)).GetMetadata("IMAGE_STRUCTURE")["COMPRESSION"] == "ZSTD"
