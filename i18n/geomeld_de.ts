@@ -174,102 +174,97 @@
         <translation>Wo als Nächstes beschriften</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="39"/>
+        <location filename="../plugin/algorithms/query.py" line="42"/>
         <source>Threshold (0-1; empty: automatic)</source>
         <translation>Schwellenwert (0-1; leer: automatisch)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="49"/>
+        <location filename="../plugin/algorithms/query.py" line="52"/>
         <source>Number of places to list</source>
         <translation>Anzahl aufzulistender Orte</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="52"/>
+        <location filename="../plugin/algorithms/query.py" line="55"/>
         <source>Heatmap</source>
         <translation>Heatmap</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="53"/>
+        <location filename="../plugin/algorithms/query.py" line="56"/>
         <source>Mask</source>
         <translation>Maske</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="56"/>
+        <location filename="../plugin/algorithms/query.py" line="59"/>
         <source>Polygons</source>
         <translation>Polygone</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="59"/>
+        <location filename="../plugin/algorithms/query.py" line="62"/>
         <source>Pixels above the threshold</source>
         <translation>Pixel über dem Schwellenwert</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="75"/>
+        <location filename="../plugin/algorithms/query.py" line="78"/>
         <source>Threshold {0:.3f}: {1} pixels.</source>
         <translation>Schwellenwert {0:.3f}: {1} Pixel.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="95"/>
+        <location filename="../plugin/algorithms/query.py" line="98"/>
         <source>Text query heatmap</source>
         <translation>Heatmap zu einer Textabfrage</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="99"/>
-        <source>Scores every pixel against a free-text description such as &apos;water&apos;, &apos;pine forest&apos; or &apos;water, not sea&apos; and writes a 0-1 heatmap (0.5 = more like the text than like any ordinary land cover), optionally a mask of the pixels above the threshold and polygons of the best matching places with their areas.</source>
-        <translation>Bewertet jedes Pixel anhand einer freien Textbeschreibung wie „water“, „pine forest“ oder „water, not sea“ und schreibt eine Heatmap von 0 bis 1 (0,5 = ähnlicher zum Text als zu jeder gewöhnlichen Landbedeckung), optional eine Maske der Pixel über dem Schwellenwert und Polygone der am besten passenden Orte mit ihren Flächen.</translation>
-    </message>
-    <message>
-        <location filename="../plugin/algorithms/query.py" line="108"/>
+        <location filename="../plugin/algorithms/query.py" line="112"/>
         <source>What to look for (e.g. water, forest, town)</source>
         <translation>Wonach gesucht wird (z. B. water, forest, town)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="133"/>
+        <location filename="../plugin/algorithms/query.py" line="142"/>
         <source>Query by example</source>
         <translation>Suche nach Beispiel</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="137"/>
+        <location filename="../plugin/algorithms/query.py" line="146"/>
         <source>Finds places that look like the example points: every pixel is scored by the similarity of its embedding to the mean embedding of the examples (0-1 over the raster). The default threshold is chosen automatically (Otsu).</source>
         <translation>Findet Orte, die wie die Beispielpunkte aussehen: Jedes Pixel wird nach der Ähnlichkeit seines Embeddings zum mittleren Embedding der Beispiele bewertet (0-1 über das Raster). Der Standard-Schwellenwert wird automatisch gewählt (Otsu).</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="146"/>
+        <location filename="../plugin/algorithms/query.py" line="155"/>
         <source>Example points</source>
         <translation>Beispielpunkte</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="177"/>
+        <location filename="../plugin/algorithms/query.py" line="186"/>
         <source>Change detection</source>
         <translation>Veränderungserkennung</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="181"/>
+        <location filename="../plugin/algorithms/query.py" line="190"/>
         <source>Compares two Sentinel-2 rasters of the same place (dates A and B) pixel by pixel through their embeddings and writes the change (0 = same, up to 2) on the grid of A; B is resampled when needed. The default threshold is chosen automatically. With a text filter such as &apos;new buildings&apos; only changes whose date-B pixels match the text count.</source>
         <translation>Vergleicht zwei Sentinel-2-Raster desselben Ortes (Zeitpunkte A und B) Pixel für Pixel über ihre Embeddings und schreibt die Veränderung (0 = gleich, bis 2) auf dem Raster von A; B wird bei Bedarf neu abgetastet. Der Standard-Schwellenwert wird automatisch gewählt. Mit einem Textfilter wie „new buildings“ zählen nur Veränderungen, deren Pixel zum Zeitpunkt B zum Text passen.</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="190"/>
+        <location filename="../plugin/algorithms/query.py" line="199"/>
         <source>Sentinel-2 raster, date A</source>
         <translation>Sentinel-2-Raster, Zeitpunkt A</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="191"/>
+        <location filename="../plugin/algorithms/query.py" line="200"/>
         <source>Sentinel-2 raster, date B</source>
         <translation>Sentinel-2-Raster, Zeitpunkt B</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="192"/>
+        <location filename="../plugin/algorithms/query.py" line="201"/>
         <source>Band names of date B (empty: detect)</source>
         <translation>Bandnamen von Zeitpunkt B (leer: erkennen)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="195"/>
+        <location filename="../plugin/algorithms/query.py" line="204"/>
         <source>Only changes to (text, optional)</source>
         <translation>Nur Veränderungen zu (Text, optional)</translation>
     </message>
     <message>
-        <location filename="../plugin/algorithms/query.py" line="196"/>
+        <location filename="../plugin/algorithms/query.py" line="205"/>
         <source>Threshold (0-2; empty: automatic)</source>
         <translation>Schwellenwert (0-2; leer: automatisch)</translation>
     </message>
@@ -404,7 +399,7 @@
         <translation>pip konnte die Pakete nicht installieren; führen Sie den folgenden Befehl selbst aus.</translation>
     </message>
     <message>
-        <location filename="../plugin/main.py" line="84"/>
+        <location filename="../plugin/main.py" line="89"/>
         <source>GeoMeld</source>
         <translation>GeoMeld</translation>
     </message>
@@ -494,7 +489,7 @@
         <translation>Der Layer „{0}“ konnte nicht gespeichert werden ({1}).</translation>
     </message>
     <message>
-        <location filename="../plugin/layers.py" line="75"/>
+        <location filename="../plugin/layers.py" line="72"/>
         <source>QGIS cannot open the result &apos;{0}&apos;.</source>
         <translation>QGIS kann das Ergebnis „{0}“ nicht öffnen.</translation>
     </message>
@@ -882,6 +877,16 @@
         <location filename="../plugin/dependencies.py" line="123"/>
         <source>it is built with PROJ {0} but QGIS uses PROJ {1}, which crashes QGIS; use the pyproj of your QGIS installation (uninstall the one from pip)</source>
         <translation>es ist mit PROJ {0} gebaut, QGIS verwendet aber PROJ {1}, wodurch QGIS abstürzt; verwenden Sie das pyproj Ihrer QGIS-Installation (deinstallieren Sie das aus pip)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/query.py" line="102"/>
+        <source>Scores every pixel against a free-text description such as &apos;water&apos;, &apos;pine forest&apos; or &apos;water, not sea&apos; and writes a 0-1 heatmap (0.5 = more like the text than like any ordinary land cover), optionally a mask of the pixels above the threshold and polygons of the best matching places with their areas. The first query of a raster indexes its embedding once; later queries take a fraction of a second.</source>
+        <translation>Bewertet jedes Pixel anhand einer freien Textbeschreibung wie „water“, „pine forest“ oder „water, not sea“ und schreibt eine Heatmap von 0 bis 1 (0,5 = ähnlicher zum Text als zu jeder gewöhnlichen Landbedeckung), optional eine Maske der Pixel über dem Schwellenwert und Polygone der am besten passenden Orte mit ihren Flächen. Die erste Abfrage eines Rasters indiziert seine Einbettung einmalig; spätere Abfragen dauern nur Sekundenbruchteile.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/query.py" line="113"/>
+        <source>Score every pixel (slower; default: score the embedding&apos;s codebook)</source>
+        <translation>Jedes Pixel bewerten (langsamer; Standard: das Codebuch der Einbettung bewerten)</translation>
     </message>
 </context>
 </TS>

@@ -170,6 +170,14 @@ def test_text_query_writes_heatmap_mask_and_places(processing, tmp_path):
     assert heat.shape == (224, 224) and 0.0 <= heat[heat >= 0].min() and heat.max() <= 1.0
     assert result["HIT_PIXELS"] == int((heat >= 0).sum())
     assert (tmp_path / "mask.tif").exists() and (tmp_path / "places.gpkg").exists()
+    assert gdal.Open(result["OUTPUT"]).GetMetadataItem("scoring") == "codebook"
+    exact = processing.run(
+        "geomeld:text_query",
+        {"INPUT": str(shared(CHIP)), "TEXT": "water", "EXACT": True, "OUTPUT": str(tmp_path / "exact.tif")},
+    )
+    assert gdal.Open(exact["OUTPUT"]).GetMetadataItem("scoring") == "exact"
+    exact_heat = read_band(exact["OUTPUT"])
+    assert np.abs(exact_heat - heat)[heat >= 0].mean() < 0.02  # the codebook stays close to per-pixel scoring
 
 
 def test_query_by_example_from_a_point_layer(processing, tmp_path):

@@ -8,6 +8,8 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeatureRequest,
     QgsProcessingOutputNumber,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -20,6 +22,7 @@ from ..i18n import tr
 from .base import GeoMeldAlgorithm
 
 TEXT = "TEXT"
+EXACT = "EXACT"
 INPUT_B = "INPUT_B"
 BANDS_B = "BANDS_B"
 POINTS = "POINTS"
@@ -99,13 +102,19 @@ class TextQueryAlgorithm(HeatmapAlgorithm):
         return tr(
             "Scores every pixel against a free-text description such as 'water', 'pine forest' or 'water, not sea' "
             "and writes a 0-1 heatmap (0.5 = more like the text than like any ordinary land cover), optionally a "
-            "mask of the pixels above the threshold and polygons of the best matching places with their areas."
+            "mask of the pixels above the threshold and polygons of the best matching places with their areas. "
+            "The first query of a raster indexes its embedding once; later queries take a fraction of a second."
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
         """Declare the parameters and outputs."""
         self.add_raster_input()
         self.addParameter(QgsProcessingParameterString(TEXT, tr("What to look for (e.g. water, forest, town)")))
+        exact = QgsProcessingParameterBoolean(
+            EXACT, tr("Score every pixel (slower; default: score the embedding's codebook)"), defaultValue=False
+        )
+        exact.setFlags(exact.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(exact)
         self.add_heatmap_outputs()
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
@@ -115,9 +124,9 @@ class TextQueryAlgorithm(HeatmapAlgorithm):
         raster = self.open_input(parameters, context)
         text = self.parameterAsString(parameters, TEXT, context)
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
-        result = text_query(
-            raster, self.model(), text, out_path, feedback=feedback, **self.heatmap_options(parameters, context)
-        )
+        exact = self.parameterAsBool(parameters, EXACT, context)
+        options = self.heatmap_options(parameters, context)
+        result = text_query(raster, self.model(), text, out_path, exact=exact, feedback=feedback, **options)
         return self.heatmap_results(result, feedback)
 
 
