@@ -244,14 +244,16 @@ class SentinelRaster:
             index = self._source_index.get(name)
             if index is None:
                 continue
-            raw = (
-                self._dataset.GetRasterBand(index)
-                .ReadAsArray(window.col, window.row, window.width, window.height)
-                .astype(np.float32)
-            )
+            raw = self._dataset.GetRasterBand(index).ReadAsArray(window.col, window.row, window.width, window.height)
+            values = out[channel]  # converted in place: one float32 plane per band, no temporaries
+            np.copyto(values, raw, casting="unsafe")
             if name in S2_BANDS:
-                raw = (raw + self.reflectance_offset) / self.reflectance_scale
-            out[channel] = np.where(valid, np.nan_to_num(raw), 0.0)
+                values += np.float32(self.reflectance_offset)
+                values /= np.float32(self.reflectance_scale)
+            if raw.dtype.kind == "f":
+                np.nan_to_num(values, copy=False)
+        if not valid.all():
+            out[:, ~valid] = 0.0
         return out, valid
 
     def valid_mask(self, window: Window | None = None) -> np.ndarray:
