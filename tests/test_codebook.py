@@ -90,6 +90,8 @@ def test_eviction_and_clearing_remove_the_codebook(geomeld_model, tmp_path):
     first = embed_raster(open_raster(shared(CHIP_A)), geomeld_model, cache=cache)
     load_codebook(first.path)
     assert codebook_path(first.path).exists()
+    [(_, used, _)] = cache.entries()  # the codebook counts against the size cap
+    assert used == first.path.stat().st_size + codebook_path(first.path).stat().st_size
     cache.max_bytes = 1  # the next entry evicts every other one
     second = embed_raster(open_raster(shared(CHIP_B)), geomeld_model, cache=cache)
     assert not first.path.exists() and not codebook_path(first.path).exists()

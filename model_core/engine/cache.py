@@ -55,6 +55,16 @@ def raster_fingerprint(raster: SentinelRaster) -> list:
     return [hashlib.sha256(np.ascontiguousarray(pixels).tobytes()).hexdigest()]
 
 
+def _companions(tif: Path) -> tuple[Path, Path]:
+    """Files that belong to a cached embedding raster: external overviews and the query codebook."""
+    return tif.with_suffix(".tif.ovr"), Path(f"{tif}{CODEBOOK_SUFFIX}")
+
+
+def _entry_bytes(tif: Path) -> int:
+    """Disk space of a cached embedding raster with its companions (raises OSError when the raster is gone)."""
+    return tif.stat().st_size + sum(path.stat().st_size for path in _companions(tif) if path.exists())
+
+
 def embedding_key(
     raster: SentinelRaster, extent: Window, stride: int, encoding: str, model_id: str, tile: int, overlap: int
 ) -> str:
@@ -126,7 +136,7 @@ class EmbeddingCache:
                 continue
             tif = sidecar.with_suffix(".tif")
             try:
-                found.append((sidecar.stem, tif.stat().st_size, sidecar.stat().st_mtime))
+                found.append((sidecar.stem, _entry_bytes(tif), sidecar.stat().st_mtime))
             except OSError:
                 continue
         return sorted(found, key=lambda entry: entry[2])
@@ -134,7 +144,7 @@ class EmbeddingCache:
     def remove(self, key: str) -> None:
         """Delete one entry (silently skipping files another process still holds open)."""
         tif = self.path_for(key)
-        for path in (self._sidecar(key), tif, tif.with_suffix(".tif.ovr"), Path(f"{tif}{CODEBOOK_SUFFIX}")):
+        for path in (self._sidecar(key), tif, *_companions(tif)):
             try:
                 path.unlink()
             except FileNotFoundError:
