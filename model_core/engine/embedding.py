@@ -36,8 +36,8 @@ MARKER = "GEOMELD_EMBEDDING"
 # 896 px tiles keep 77 % of what they compute (640 px: 64 %) and ONNX Runtime needs about 1 GB for one.
 DEFAULT_TILE = 896
 DEFAULT_OVERLAP = 128
-# GDAL's block cache defaults to 5 % of the RAM and would hold whole rows of written tiles: while an embedding raster
-# is written it is held to this size (and restored after), which keeps a 10980^2 px tile under 2 GB of memory.
+# GDAL's block cache defaults to 5 % of the RAM and would keep that much of blocks already read and written: while an
+# embedding raster is written it is held to this size (and restored after), so a 10980^2 px tile needs under 2 GB.
 EMBED_GDAL_CACHE = 128 * 1024 * 1024
 
 
@@ -206,15 +206,17 @@ def _store_tile(
     item: Tile,
     stride: int,
     encoding: str,
-    new_row: bool,
 ) -> None:
-    """Pool and encode the kept part of a tile's embeddings and write it; a new row of tiles first flushes the last."""
-    if new_row:
-        dataset.FlushCache()  # write and free the finished row of tiles: memory stays bounded by the width
+    """Pool and encode the kept part of a tile's embeddings, write it and flush it to the file.
+
+    Kept parts start on multiples of the tile step, which are whole blocks of the file at stride 1: each block is
+    compressed once, here, and the block cache holds no unwritten data another thread would have to flush.
+    """
     keep_r = slice(item.keep.row - item.read.row, item.keep.row - item.read.row + item.keep.height)
     keep_c = slice(item.keep.col - item.read.col, item.keep.col - item.read.col + item.keep.width)
     values, mask = _pool(dense[:, keep_r, keep_c], valid[keep_r, keep_c], stride)
     dataset.WriteArray(_encode(values, mask, encoding), item.keep.col // stride, item.keep.row // stride)
+    dataset.FlushCache()
 
 
 def _write_embedding(
@@ -266,8 +268,7 @@ def _write_embedding(
                 dense = np.asarray(model.embed_dense(image[np.newaxis], raster.band_mask))[0]
                 if last_write is not None:
                     last_write.result()  # at most one tile waits to be written: memory stays bounded
-                new_row = number > 0 and item.read.row != tiles[number - 1].read.row
-                last_write = writer.submit(_store_tile, dataset, dense, valid, item, stride, encoding, new_row)
+                last_write = writer.submit(_store_tile, dataset, dense, valid, item, stride, encoding)
                 feedback.set_progress(100.0 * (number + 1) / len(tiles))
             if last_write is not None:
                 last_write.result()

@@ -20,15 +20,20 @@ def _round_up(value: int, multiple: int) -> int:
 
 
 def _spans(size: int, tile: int, step: int, half: int, stride: int) -> list[tuple[int, int, int, int]]:
-    """(read start, read end, keep start, keep end) along one axis; keep boundaries fall mid-overlap on the stride."""
+    """(read start, read end, keep start, keep end) along one axis.
+
+    Tile k > 0 starts at k * step - half and keeps [k * step, (k + 1) * step): keep edges fall on multiples of the
+    step (so on whole output blocks when the step is a multiple of the block size) with `half` px of context on each
+    side; a tile that would start before 0 starts at 0, where a whole-image run has the same edge.
+    """
     starts = [0]
     while starts[-1] + tile < size:
-        starts.append(starts[-1] + step)
+        starts.append(max(0, len(starts) * step - half))
     spans = []
     for index, start in enumerate(starts):
         end = min(start + tile, size)
-        keep_start = 0 if index == 0 else (start + half) // stride * stride
-        keep_end = size if index == len(starts) - 1 else (starts[index + 1] + half) // stride * stride
+        keep_start = index * step // stride * stride
+        keep_end = size if index == len(starts) - 1 else (index + 1) * step // stride * stride
         spans.append((start, end, keep_start, keep_end))
     return spans
 
@@ -36,10 +41,10 @@ def _spans(size: int, tile: int, step: int, half: int, stride: int) -> list[tupl
 def aligned_tiles(width: int, height: int, tile: int, overlap: int, multiple: int, stride: int = 1) -> list[Tile]:
     """Tiles whose origins are multiples of `multiple`; neighbours overlap and each keeps only its central part.
 
-    The tile size is rounded down and the overlap up to `multiple`; the kept parts partition the area exactly and
-    their edges are multiples of `stride`, so stride blocks never straddle two tiles.
+    The tile size is rounded down to `multiple` and the overlap up to twice it; the kept parts partition the area
+    exactly and their edges are multiples of `stride`, so stride blocks never straddle two tiles.
     """
-    overlap = _round_up(max(overlap, 0), multiple) if overlap > 0 else 0
+    overlap = _round_up(max(overlap, 0), 2 * multiple) if overlap > 0 else 0
     tile = max(tile // multiple * multiple, overlap + multiple)
     step = tile - overlap
     half = overlap // 2
