@@ -153,15 +153,17 @@ def _pool(values: np.ndarray, valid: np.ndarray, stride: int) -> tuple[np.ndarra
         return values, valid
     dim, height, width = values.shape
     out_h, out_w = -(-height // stride), -(-width // stride)
-    padded = np.zeros((dim, out_h * stride, out_w * stride), dtype=np.float32)
-    padded[:, :height, :width] = values * valid
-    counts = np.zeros((out_h * stride, out_w * stride), dtype=np.float32)
-    counts[:height, :width] = valid
-    sums = padded.reshape(dim, out_h, stride, out_w, stride).sum(axis=(2, 4))
-    count = counts.reshape(out_h, stride, out_w, stride).sum(axis=(1, 3))
-    norms = np.linalg.norm(sums, axis=0)
-    pooled = sums / np.maximum(norms, 1e-12)
-    return pooled.astype(np.float32), count > 0
+    padding = ((0, out_h * stride - height), (0, out_w * stride - width))
+    weighted = values if valid.all() else values * valid
+    if padding[0][1] or padding[1][1]:
+        weighted = np.pad(weighted, ((0, 0), *padding))
+    # Block sums as `stride` strided additions per axis: numpy reduces tiny inner axes slowly.
+    across = sum(weighted[:, :, offset::stride] for offset in range(stride))
+    sums = sum(across[:, offset::stride, :] for offset in range(stride))
+    count = np.pad(valid, padding).reshape(out_h, stride, out_w, stride).sum(axis=(1, 3))
+    norms = np.sqrt(np.einsum("dhw,dhw->hw", sums, sums))
+    sums /= np.maximum(norms, 1e-12)
+    return sums.astype(np.float32, copy=False), count > 0
 
 
 def _encode(values: np.ndarray, valid: np.ndarray, encoding: str) -> np.ndarray:
