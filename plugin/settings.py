@@ -102,7 +102,7 @@ def embedding_cache(settings: GeoMeldSettings | None = None):
     from ..model_core.engine.cache import EmbeddingCache
 
     settings = settings or load_settings()
-    apply_cache_dir(settings)  # the engine's default cache (used by queries too) is then the same folder
+    apply_engine_settings(settings)  # the engine's default cache (used by queries too) is then the same folder
     return EmbeddingCache(max_bytes=settings.cache_cap_mb * 1024 * 1024)
 
 
@@ -116,7 +116,8 @@ def available_providers() -> list[str]:
     return [name for name, ort_name in ORT_PROVIDERS.items() if ort_name in offered or name == CPU]
 
 
-def apply_cache_dir(settings: GeoMeldSettings) -> None:
-    """Point model_core's cache at the configured folder (it reads GEOMELD_CACHE_DIR)."""
+def apply_engine_settings(settings: GeoMeldSettings) -> None:
+    """Point model_core at the configured cache folder and tile size (GEOMELD_CACHE_DIR, GEOMELD_TILE_SIZE)."""
     if settings.cache_dir:
         os.environ["GEOMELD_CACHE_DIR"] = settings.cache_dir
+    os.environ["GEOMELD_TILE_SIZE"] = str(settings.tile_size)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import sys
 
 import numpy as np
@@ -352,3 +354,29 @@ def test_queries_reuse_the_embedding_of_earlier_jobs(processing, tmp_path):
         {"INPUT": str(scene), "CLASSES": "water, forest", "OUTPUT": str(tmp_path / "z.tif")},
     )
     assert len(EmbeddingCache().entries()) == before + 1
+
+
+def test_the_tile_setting_applies_to_every_algorithm(processing, weights_dir, tmp_path):
+    from geomeld.plugin.settings import load_settings, save_settings
+
+    from model_core.engine.cache import EmbeddingCache, embedding_key
+    from model_core.engine.embedding import DEFAULT_OVERLAP, TILE_SIZE_ENV
+    from model_core.io import open_raster
+    from model_core.runtime import load_model
+
+    scene = tmp_path / "scene.tif"
+    gdal.Translate(str(scene), str(shared(PROBE_CHIP)), srcWin=[0, 0, 160, 160])
+    original = load_settings()
+    try:
+        save_settings(dataclasses.replace(original, tile_size=640))
+        before = len(EmbeddingCache().entries())
+        processing.run("geomeld:embed", {"INPUT": str(scene), "OUTPUT": str(tmp_path / "e.tif")})
+        processing.run("geomeld:text_query", {"INPUT": str(scene), "TEXT": "water", "OUTPUT": str(tmp_path / "q.tif")})
+        assert len(EmbeddingCache().entries()) == before + 1  # the query reused the embed job's cache entry
+        raster = open_raster(scene)
+        model_id = load_model(weights_dir).model_id
+        key = embedding_key(raster, raster.full_window(), 1, "int8", model_id, 640, DEFAULT_OVERLAP)
+        assert EmbeddingCache().get(key) is not None
+    finally:
+        save_settings(original)
+        os.environ[TILE_SIZE_ENV] = str(original.tile_size)

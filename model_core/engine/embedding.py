@@ -36,6 +36,7 @@ MARKER = "GEOMELD_EMBEDDING"
 # 896 px tiles keep 77 % of what they compute (640 px: 64 %) and ONNX Runtime needs about 1 GB for one.
 DEFAULT_TILE = 896
 DEFAULT_OVERLAP = 128
+TILE_SIZE_ENV = "GEOMELD_TILE_SIZE"  # set by the QGIS plugin from its settings
 # GDAL's block cache defaults to 5 % of the RAM and would keep that much of blocks already read and written: while an
 # embedding raster is written it is held to this size (and restored after), so a 10980^2 px tile needs under 2 GB.
 EMBED_GDAL_CACHE = 128 * 1024 * 1024
@@ -135,6 +136,12 @@ class EmbeddingFile:
         x0, dx, rx, y0, ry, dy = self.geotransform
         c, r = np.asarray(cols, dtype=np.float64) + 0.5, np.asarray(rows, dtype=np.float64) + 0.5
         return x0 + c * dx + r * rx, y0 + c * ry + r * dy
+
+
+def default_tile() -> int:
+    """The tile size embeddings use: $GEOMELD_TILE_SIZE when it holds a number of pixels, else DEFAULT_TILE."""
+    value = os.environ.get(TILE_SIZE_ENV, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_TILE
 
 
 def open_embedding(path: str | os.PathLike) -> EmbeddingFile:
@@ -284,7 +291,7 @@ def embed_raster(
     *,
     extent: Window | None = None,
     stride: int = 1,
-    tile: int = DEFAULT_TILE,
+    tile: int | None = None,
     overlap: int = DEFAULT_OVERLAP,
     encoding: str = "int8",
     cache: EmbeddingCache | None = None,
@@ -296,11 +303,13 @@ def embed_raster(
     edge reaches the output and memory is bounded by the tile size. The encoder's receptive field is wide: a tiled
     result equals one whole-image run within 1e-3 only about 256 px from a tile edge (overlap 512); the default
     overlap of 128 px keeps differences under about 0.03 (no visible seams) at 1.5 times the work of untiled runs.
+    `tile` None means `default_tile()`: every engine function then shares one tiling, and so one cache entry.
     With `out_path` None the result lives in the cache (the default cache
     when `cache` is None); with `out_path` and no `cache`, nothing is cached. A cancel leaves no file.
     """
     feedback = ensure_feedback(feedback)
     started = time.perf_counter()
+    tile = tile or default_tile()
     extent = extent or raster.full_window()
     _check_extent(raster, extent)
     if encoding not in ENCODINGS:

@@ -17,7 +17,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ...model_core.feedback import Feedback
 from ..i18n import tr
-from ..settings import apply_cache_dir, configured_model, embedding_cache, load_settings
+from ..settings import apply_engine_settings, configured_model, embedding_cache, load_settings
 from ..tasks import error_message, processing_feedback
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "resources", "icons", "geomeld.svg")
@@ -63,9 +63,9 @@ class GeoMeldAlgorithm(QgsProcessingAlgorithm):
         return open_raster(self.raster_path(parameters, context, name), bands=bands)
 
     def model(self):
-        """GeoMeld-FM with the user's weights, device and threads; the embedding cache follows the settings."""
+        """GeoMeld-FM with the user's weights, device and threads; the embedding cache and tiles follow the settings."""
         settings = load_settings()
-        apply_cache_dir(settings)
+        apply_engine_settings(settings)
         return configured_model(settings)
 
     def cache(self):

@@ -49,7 +49,6 @@ class EmbedAlgorithm(GeoMeldAlgorithm):
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
         """Call the engine function with the parameters."""
         from ...model_core.engine.embedding import embed_raster
-        from ..settings import load_settings
 
         raster = self.open_input(parameters, context)
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
@@ -60,7 +59,6 @@ class EmbedAlgorithm(GeoMeldAlgorithm):
             model,
             out_path,
             stride=stride,
-            tile=load_settings().tile_size,
             cache=self.cache(),
             feedback=feedback,
         )
