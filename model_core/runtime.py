@@ -79,6 +79,9 @@ def _session(path: Path, providers: Sequence[str], threads: int | None):
     # Memory patterns pre-plan one arena block for every intermediate tensor: 1.5 GB instead of 0.9 GB for a 768 px
     # tile, at the same speed.
     options.enable_mem_pattern = False
+    # Idle ONNX Runtime threads sleep instead of spinning: the engine reads and writes tiles on other threads of the
+    # same cores (6-7 % faster end to end on 2 cores).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1
