@@ -11,9 +11,9 @@ costs COARSE + FINE dot products instead of COARSE x FINE.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from osgeo import gdal
 from ..atomic import atomic_path
 from ..feedback import Feedback, ensure_feedback
 from ..io import Window, iter_windows
+from ..prefetch import prefetched
 from .cache import CODEBOOK_SUFFIX
 from .embedding import EmbeddingFile, open_embedding
 from .scoremap import unit_rows
@@ -168,31 +169,24 @@ def assign_codes(
     fine_bias = -offset * fine.sum(axis=2)
     codes = np.full((embedding.height, embedding.width), NODATA_CODE, dtype=np.uint16)
     windows = list(iter_windows(embedding.width, embedding.height, ASSIGN_TILE))
-    # One thread reads (and decompresses) the next window while this one assigns the current window.
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        pending = reader.submit(_read_pixels, dataset, embedding, windows[0])
-        for index, window in enumerate(windows):
-            feedback.check_cancelled()
-            raw, valid = pending.result()
-            if index + 1 < len(windows):
-                pending = reader.submit(_read_pixels, dataset, embedding, windows[index + 1])
-            window_codes = np.full(len(valid), NODATA_CODE, dtype=np.uint16)
-            if valid.any() and len(coarse):
-                raw = raw if valid.all() else raw[:, valid]
-                window_codes[valid] = _nearest_codes(raw, coarse, coarse_bias, fine, fine_bias)
-            rows, cols = window.slices()
-            codes[rows, cols] = window_codes.reshape(window.height, window.width)
-            feedback.set_progress(100.0 * (index + 1) / len(windows))
+    read = functools.partial(_read_pixels, dataset, embedding)
+    for index, (window, (raw, valid)) in enumerate(prefetched(read, windows)):
+        feedback.check_cancelled()
+        window_codes = np.full(len(valid), NODATA_CODE, dtype=np.uint16)
+        if valid.any() and len(coarse):
+            raw = raw if valid.all() else raw[:, valid]
+            window_codes[valid] = _nearest_codes(raw, coarse, coarse_bias, fine, fine_bias)
+        rows, cols = window.slices()
+        codes[rows, cols] = window_codes.reshape(window.height, window.width)
+        feedback.set_progress(100.0 * (index + 1) / len(windows))
     return codes
 
 
 def _read_pixels(dataset: gdal.Dataset, embedding: EmbeddingFile, window: Window) -> tuple[np.ndarray, np.ndarray]:
     """Raw values (D, N) of a window's pixels, band by band as stored, and the (N,) mask of pixels with data."""
     raw = dataset.ReadAsArray(window.col, window.row, window.width, window.height).reshape(embedding.dim, -1)
-    if embedding.encoding == "int8":
-        return raw, raw[0] != 0
-    valid = np.isfinite(raw[0])
-    return np.nan_to_num(raw, copy=False), valid
+    valid = embedding.valid_of(raw[0])
+    return (raw if embedding.encoding == "int8" else np.nan_to_num(raw, copy=False)), valid
 
 
 def _nearest_codes(

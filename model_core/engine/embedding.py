@@ -7,6 +7,7 @@ so GDAL and QGIS decode it; `float32` stores the values as they are (nodata NaN)
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from ..errors import RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..gdal_cache import gdal_cache_at_most
 from ..io import SentinelRaster, Window, atomic_geotiff, iter_windows
+from ..prefetch import prefetched
 from .cache import EmbeddingCache, embedding_key
 from .grid import Tile, aligned_tiles
 
@@ -99,23 +101,31 @@ class EmbeddingFile:
     def read_with_mask(self, window: Window | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Decoded embeddings (D, h, w) and the bool (h, w) mask of valid pixels."""
         raw = self._raw(window or self.full_window())
-        if self.encoding == "int8":
-            valid = raw[0] != 0
-            values = raw.astype(np.float32)
-            values *= np.float32(INT8_SCALE)
-            values += np.float32(INT8_OFFSET)
-        else:
-            valid = np.isfinite(raw[0])
-            values = raw.astype(np.float32, copy=False)
+        valid = self.valid_of(raw[0])
+        values = self._decode(raw)
         if not valid.all():
             values[:, ~valid] = 0.0
         return values, valid
 
+    def valid_of(self, first_band: np.ndarray) -> np.ndarray:
+        """Bool mask of the pixels holding data, from stored values of the first band (0 or NaN mark nodata)."""
+        return first_band != 0 if self.encoding == "int8" else np.isfinite(first_band)
+
+    def _decode(self, raw: np.ndarray) -> np.ndarray:
+        """Stored values as float32 embeddings (a new array for int8; float32 arrays are used as they are)."""
+        if self.encoding != "int8":
+            return raw.astype(np.float32, copy=False)
+        values = raw.astype(np.float32)
+        values *= np.float32(INT8_SCALE)
+        values += np.float32(INT8_OFFSET)
+        return values
+
     def valid_mask(self, window: Window | None = None) -> np.ndarray:
         """Bool (h, w): True where the embedding holds data."""
         window = window or self.full_window()
-        first = self._dataset.GetRasterBand(1).ReadAsArray(window.col, window.row, window.width, window.height)
-        return first != 0 if self.encoding == "int8" else np.isfinite(first)
+        return self.valid_of(
+            self._dataset.GetRasterBand(1).ReadAsArray(window.col, window.row, window.width, window.height)
+        )
 
     def sample(self, count: int) -> np.ndarray:
         """About `count` valid embeddings (N, D) on a regular grid over the raster (one decimated read)."""
@@ -123,13 +133,7 @@ class EmbeddingFile:
         xsize, ysize = max(1, int(self.width / factor)), max(1, int(self.height / factor))
         raw = self._dataset.ReadAsArray(buf_xsize=xsize, buf_ysize=ysize, resample_alg=gdal.GRIORA_NearestNeighbour)
         raw = raw.reshape(self.dim, -1)
-        if self.encoding == "int8":
-            valid = raw[0] != 0
-            values = raw[:, valid].astype(np.float32) * np.float32(INT8_SCALE) + np.float32(INT8_OFFSET)
-        else:
-            valid = np.isfinite(raw[0])
-            values = raw[:, valid].astype(np.float32)
-        return np.ascontiguousarray(values.T)
+        return np.ascontiguousarray(self._decode(raw[:, self.valid_of(raw[0])]).T)
 
     def pixel_to_map(self, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Map coordinates of pixel centres."""
@@ -266,14 +270,11 @@ def _write_embedding(
                 band.SetOffset(INT8_OFFSET)
         # One thread reads the next tile and another encodes and writes the last one while the model runs (ONNX
         # Runtime, numpy and GDAL release the GIL); each GDAL dataset is only ever used by one of them.
-        with ThreadPoolExecutor(max_workers=1) as reader, ThreadPoolExecutor(max_workers=1) as writer:
-            next_read = reader.submit(_read_tile, raster, extent, tiles[0])
+        with ThreadPoolExecutor(max_workers=1) as writer:
             last_write: Future | None = None
-            for number, item in enumerate(tiles):
+            read = functools.partial(_read_tile, raster, extent)
+            for number, (item, (image, valid)) in enumerate(prefetched(read, tiles)):
                 feedback.check_cancelled()
-                image, valid = next_read.result()
-                if number + 1 < len(tiles):
-                    next_read = reader.submit(_read_tile, raster, extent, tiles[number + 1])
                 dense = np.asarray(model.embed_dense(image[np.newaxis], raster.band_mask))[0]
                 if last_write is not None:
                     last_write.result()  # at most one tile waits to be written: memory stays bounded

@@ -11,7 +11,6 @@ import functools
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from shapely.geometry import Polygon
 from ..errors import QueryInputError, RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import Window, iter_windows, write_geotiff
+from ..prefetch import prefetched
 from .areas import GeodesicArea
 from .embedding import EmbeddingFile, open_embedding
 from .vector_io import add_feature, atomic_gpkg
@@ -132,24 +132,19 @@ def score_embeddings(
     grid = Grid.of(embedding_paths[0])
     out = np.full((channels, grid.height, grid.width), np.nan, dtype=np.float32)
     windows = list(iter_windows(grid.width, grid.height, tile))
-    # One thread reads (and decompresses) the next window while this one scores the current window.
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        pending = reader.submit(_read_windows, files, windows[0])
-        for index, window in enumerate(windows):
-            feedback.check_cancelled()
-            embeddings = pending.result()
-            if index + 1 < len(windows):
-                pending = reader.submit(_read_windows, files, windows[index + 1])
-            units = [_unit_pixels(embedding) for embedding in embeddings]
-            valid = np.logical_and.reduce([v for _, v in units])
-            values = np.full((window.width * window.height, channels), np.nan, dtype=np.float32)
-            if valid.all():
-                values[:] = np.asarray(score(*[p for p, _ in units])).reshape(-1, channels)
-            elif valid.any():
-                values[valid] = np.asarray(score(*[p[valid[v]] for p, v in units])).reshape(-1, channels)
-            rows, cols = window.slices()
-            out[:, rows, cols] = values.T.reshape(channels, window.height, window.width)
-            feedback.set_progress(100.0 * (index + 1) / len(windows))
+    read = functools.partial(_read_windows, files)
+    for index, (window, embeddings) in enumerate(prefetched(read, windows)):
+        feedback.check_cancelled()
+        units = [_unit_pixels(embedding) for embedding in embeddings]
+        valid = np.logical_and.reduce([v for _, v in units])
+        values = np.full((window.width * window.height, channels), np.nan, dtype=np.float32)
+        if valid.all():
+            values[:] = np.asarray(score(*[p for p, _ in units])).reshape(-1, channels)
+        elif valid.any():
+            values[valid] = np.asarray(score(*[p[valid[v]] for p, v in units])).reshape(-1, channels)
+        rows, cols = window.slices()
+        out[:, rows, cols] = values.T.reshape(channels, window.height, window.width)
+        feedback.set_progress(100.0 * (index + 1) / len(windows))
     return out[0] if channels == 1 else out
 
 
