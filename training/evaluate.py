@@ -140,24 +140,24 @@ class Encoder:
 
     def pooled(self, images: np.ndarray, band_mask: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """(N,D) pooled embeddings of (N,15,H,W) images over their valid pixels."""
-        parts = [
-            self.model.embed_pooled(
-                images[i : i + self.batch], band_mask[i : i + self.batch], valid[i : i + self.batch]
-            )
-            for i in range(0, len(images), self.batch)
-        ]
-        return np.concatenate(parts).astype(np.float32)
+        return self._in_batches(self.model.embed_pooled, images, band_mask, valid)
 
     def features(self, images: np.ndarray, band_mask: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """(N,F) probe features of (N,15,H,W) images: `pooled_features` of their dense embeddings, in batches."""
+        return self._in_batches(
+            lambda batch, mask, pixels: pooled_features(self.model.embed_dense(batch, mask), pixels),
+            images,
+            band_mask,
+            valid,
+        )
+
+    def _in_batches(self, embed: Features, images: np.ndarray, band_mask: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """embed(images, band_mask, valid) over batches of `self.batch` images, concatenated as float32."""
         parts = [
-            pooled_features(
-                self.model.embed_dense(images[i : i + self.batch], band_mask[i : i + self.batch]),
-                valid[i : i + self.batch],
-            )
+            embed(images[i : i + self.batch], band_mask[i : i + self.batch], valid[i : i + self.batch])
             for i in range(0, len(images), self.batch)
         ]
-        return np.concatenate(parts)
+        return np.concatenate(parts).astype(np.float32)
 
     def dense(self, image: np.ndarray, band_mask: np.ndarray) -> np.ndarray:
         """(D,H,W) L2-normalised dense embedding of one (15,H,W) image."""
