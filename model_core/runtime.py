@@ -19,6 +19,7 @@ CARD_NAME = "model_card.json"
 IMAGE_ENCODER = "image_encoder.onnx"
 TEXT_ENCODER = "text_encoder.onnx"
 TOKENIZER = "tokenizer.json"
+IMAGE_INPUTS: tuple[str, ...] = ("image", "band_mask", "keep")
 REQUIRED_FILES: tuple[str, ...] = (IMAGE_ENCODER, TEXT_ENCODER, TOKENIZER)
 REINSTALL_HINT = "reinstall the plugin or choose the original weights folder"
 
@@ -124,18 +125,37 @@ class GeoMeldModel:
         self.tokenizer = TextTokenizer.load(weights_dir / TOKENIZER)
         self._image = _session(weights_dir / IMAGE_ENCODER, self.providers, threads)
         self._text = _session(weights_dir / TEXT_ENCODER, self.providers, threads)
+        if [node.name for node in self._image.get_inputs()] != list(IMAGE_INPUTS):
+            raise ModelWeightsError(
+                f"'{IMAGE_ENCODER}' in '{weights_dir}' does not take the inputs {', '.join(IMAGE_INPUTS)}: it was "
+                f"exported by another version of GeoMeld; {REINSTALL_HINT}."
+            )
         self.embedding_dim: int = int(self.card["embedding_dim"])
         self.input_multiple: int = int(self.card.get("input_multiple", 32))
         self.logit_scale: float = float(self.card["logit_scale"])
         self.context_length: int = int(self.card["architecture"]["context_length"])
 
-    def embed_dense(self, image: np.ndarray, band_mask: np.ndarray) -> np.ndarray:
-        """Per-pixel unit embeddings (B, D, H, W) float32 of (15, H, W) or (B, 15, H, W) raw values, any size."""
+    def embed_dense(
+        self, image: np.ndarray, band_mask: np.ndarray, keep: tuple[int, int, int, int] | None = None
+    ) -> np.ndarray:
+        """Per-pixel unit embeddings (B, D, h, w) float32 of (15, H, W) or (B, 15, H, W) raw values, any size.
+
+        `keep` = (row, col, height, width) limits the output to that window of the image (a view into a slightly larger
+        array); the whole image still gives the window its context. Default: the whole image.
+        """
         image, band_mask = _as_batch(image, band_mask)
-        height, width = image.shape[-2:]
-        padded = pad_to_multiple(image, self.input_multiple)
-        dense = self._image.run(["dense"], {"image": np.ascontiguousarray(padded), "band_mask": band_mask})[0]
-        return np.ascontiguousarray(dense[:, :, :height, :width])
+        row, col, height, width = keep or (0, 0, *image.shape[-2:])
+        image_height, image_width = image.shape[-2:]
+        if min(row, col) < 0 or min(height, width) < 1 or row + height > image_height or col + width > image_width:
+            raise ValueError(f"keep window {keep} is not inside the {image_height} x {image_width} image")
+        feeds = {
+            "image": np.ascontiguousarray(pad_to_multiple(image, self.input_multiple)),
+            "band_mask": band_mask,
+            "keep": np.array([row, col, height, width], dtype=np.int64),
+        }
+        dense, (window_row, window_col) = self._image.run(None, feeds)
+        top, left = row - int(window_row), col - int(window_col)
+        return dense[:, :, top : top + height, left : left + width]
 
     def embed_pooled(self, image: np.ndarray, band_mask: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
         """Unit image embeddings (B, D): the normalised mean of the dense map over valid (B, H, W or H, W) pixels."""

@@ -100,6 +100,25 @@ def test_dynamic_batch_and_size(geomeld_model, size):
     assert np.abs(single[0] - dense[1]).max() <= 1e-4
 
 
+@pytest.mark.parametrize("keep", [(0, 0, 224, 224), (37, 61, 100, 77), (64, 64, 160, 160), (3, 0, 1, 224)])
+def test_kept_window_is_the_same_part_of_the_whole_map(exported, keep):
+    model, runtime = exported
+    raster = open_raster(shared(PATCHES["terramesh_crop"][0]))
+    image, band_mask = raster.read(), raster.band_mask
+    row, col, height, width = keep
+    whole = _torch_dense(model, image, band_mask)
+    window = runtime.embed_dense(image, band_mask, keep)
+    assert window.shape == (1, 64, height, width)
+    assert np.abs(window - whole[:, :, row : row + height, col : col + width]).max() <= 1e-4
+
+
+@pytest.mark.parametrize("keep", [(-1, 0, 10, 10), (0, 0, 0, 10), (200, 0, 25, 10), (0, 215, 10, 10)])
+def test_kept_window_outside_the_image_is_refused(geomeld_model, keep):
+    image = open_raster(shared(PATCHES["terramesh_crop"][0])).read()
+    with pytest.raises(ValueError, match="not inside the 224 x 224 image"):
+        geomeld_model.embed_dense(image, np.ones(15, dtype=np.float32), keep)
+
+
 def _copy(weights_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "weights"
     shutil.copytree(weights_dir, target)
@@ -144,6 +163,21 @@ def test_unloadable_onnx_with_matching_checksum_is_refused(weights_dir, tmp_path
     card["files"]["image_encoder.onnx"] = sha256_file(folder / "image_encoder.onnx")
     card_path.write_text(json.dumps(card))
     with pytest.raises(ModelWeightsError, match="ONNX Runtime cannot load 'image_encoder.onnx'"):
+        load_model(folder)
+
+
+def test_image_graph_without_the_kept_window_input_is_refused(weights_dir, tmp_path):
+    """A graph of the plain torch encoder (image, band_mask -> dense, pooled), as older exports were."""
+    folder = _copy(weights_dir, tmp_path)
+    model = build_model(GeoMeldConfig()).eval()
+    image, band_mask = torch.zeros(1, 15, 64, 64), torch.ones(1, 15)
+    torch.onnx.export(model.image, (image, band_mask), str(folder / "image_encoder.onnx"), dynamo=False,
+                      input_names=["image", "band_mask"], output_names=["dense", "pooled"])  # fmt: skip
+    card_path = folder / "model_card.json"
+    card = json.loads(card_path.read_text())
+    card["files"]["image_encoder.onnx"] = sha256_file(folder / "image_encoder.onnx")
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelWeightsError, match="does not take the inputs image, band_mask, keep"):
         load_model(folder)
 
 

@@ -212,6 +212,11 @@ def _read_tile(raster: SentinelRaster, extent: Window, item: Tile) -> tuple[np.n
     return raster.read_with_mask(read)
 
 
+def _kept_window(item: Tile) -> tuple[int, int, int, int]:
+    """(row, col, height, width) of a tile's kept part inside its read window."""
+    return item.keep.row - item.read.row, item.keep.col - item.read.col, item.keep.height, item.keep.width
+
+
 def _store_tile(
     dataset: gdal.Dataset,
     dense: np.ndarray,
@@ -220,14 +225,13 @@ def _store_tile(
     stride: int,
     encoding: str,
 ) -> None:
-    """Pool and encode the kept part of a tile's embeddings, write it and flush it to the file.
+    """Pool and encode a tile's kept embeddings, write them and flush them to the file.
 
     Kept parts start on multiples of the tile step, which are whole blocks of the file at stride 1: each block is
     compressed once, here, and the block cache holds no unwritten data another thread would have to flush.
     """
-    keep_r = slice(item.keep.row - item.read.row, item.keep.row - item.read.row + item.keep.height)
-    keep_c = slice(item.keep.col - item.read.col, item.keep.col - item.read.col + item.keep.width)
-    values, mask = _pool(dense[:, keep_r, keep_c], valid[keep_r, keep_c], stride)
+    row, col, height, width = _kept_window(item)
+    values, mask = _pool(dense, valid[row : row + height, col : col + width], stride)
     dataset.WriteArray(_encode(values, mask, encoding), item.keep.col // stride, item.keep.row // stride)
     dataset.FlushCache()
 
@@ -275,7 +279,7 @@ def _write_embedding(
             read = functools.partial(_read_tile, raster, extent)
             for number, (item, (image, valid)) in enumerate(prefetched(read, tiles)):
                 feedback.check_cancelled()
-                dense = np.asarray(model.embed_dense(image[np.newaxis], raster.band_mask))[0]
+                dense = np.asarray(model.embed_dense(image[np.newaxis], raster.band_mask, _kept_window(item)))[0]
                 if last_write is not None:
                     last_write.result()  # at most one tile waits to be written: memory stays bounded
                 last_write = writer.submit(_store_tile, dataset, dense, valid, item, stride, encoding)

@@ -26,4 +26,3 @@ READERS: tuple[type[GeoDataset], ...] = (
     Brandenburg,
     DemoScene,
 )
-
