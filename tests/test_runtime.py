@@ -155,13 +155,18 @@ def test_missing_card_file_or_folder_is_refused(weights_dir, tmp_path):
         load_model(tmp_path / "nowhere")
 
 
-def test_unloadable_onnx_with_matching_checksum_is_refused(weights_dir, tmp_path):
-    folder = _copy(weights_dir, tmp_path)
-    (folder / "image_encoder.onnx").write_bytes(b"not an onnx graph")
+def _resign_image_encoder(folder: Path) -> None:
+    """Write the replaced image encoder's checksum into the card, so that only the graph itself is wrong."""
     card_path = folder / "model_card.json"
     card = json.loads(card_path.read_text())
     card["files"]["image_encoder.onnx"] = sha256_file(folder / "image_encoder.onnx")
     card_path.write_text(json.dumps(card))
+
+
+def test_unloadable_onnx_with_matching_checksum_is_refused(weights_dir, tmp_path):
+    folder = _copy(weights_dir, tmp_path)
+    (folder / "image_encoder.onnx").write_bytes(b"not an onnx graph")
+    _resign_image_encoder(folder)
     with pytest.raises(ModelWeightsError, match="ONNX Runtime cannot load 'image_encoder.onnx'"):
         load_model(folder)
 
@@ -173,10 +178,7 @@ def test_image_graph_without_the_kept_window_input_is_refused(weights_dir, tmp_p
     image, band_mask = torch.zeros(1, 15, 64, 64), torch.ones(1, 15)
     torch.onnx.export(model.image, (image, band_mask), str(folder / "image_encoder.onnx"), dynamo=False,
                       input_names=["image", "band_mask"], output_names=["dense", "pooled"])  # fmt: skip
-    card_path = folder / "model_card.json"
-    card = json.loads(card_path.read_text())
-    card["files"]["image_encoder.onnx"] = sha256_file(folder / "image_encoder.onnx")
-    card_path.write_text(json.dumps(card))
+    _resign_image_encoder(folder)
     with pytest.raises(ModelWeightsError, match="does not take the inputs image, band_mask, keep"):
         load_model(folder)
 
