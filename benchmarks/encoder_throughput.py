@@ -31,12 +31,21 @@ def tiles(image: np.ndarray, tile: int) -> list[np.ndarray]:
     return [image[:, r : r + tile, c : c + tile] for r in range(0, height, tile) for c in range(0, width, tile)]
 
 
-def time_onnx(model: GeoMeldModel, parts: list[np.ndarray], band_mask: np.ndarray) -> float:
-    """Seconds for ONNX Runtime to embed every tile (reflect-padded to the input multiple inside)."""
-    model.embed_dense(parts[0], band_mask)
+def time_onnx(
+    model: GeoMeldModel,
+    parts: list[np.ndarray],
+    band_mask: np.ndarray,
+    keeps: list[tuple[int, int, int, int]] | None = None,
+) -> float:
+    """Seconds for ONNX Runtime to embed every tile (reflect-padded to the input multiple inside).
+
+    `keeps` gives each tile's kept window (row, col, height, width), as the engine asks for it; default whole tiles.
+    """
+    keeps = keeps or [None] * len(parts)
+    model.embed_dense(parts[0], band_mask, keeps[0])
     started = time.perf_counter()
-    for part in parts:
-        model.embed_dense(part, band_mask)
+    for part, keep in zip(parts, keeps):
+        model.embed_dense(part, band_mask, keep)
     return time.perf_counter() - started
 
 

@@ -212,11 +212,6 @@ def _read_tile(raster: SentinelRaster, extent: Window, item: Tile) -> tuple[np.n
     return raster.read_with_mask(read)
 
 
-def _kept_window(item: Tile) -> tuple[int, int, int, int]:
-    """(row, col, height, width) of a tile's kept part inside its read window."""
-    return item.keep.row - item.read.row, item.keep.col - item.read.col, item.keep.height, item.keep.width
-
-
 def _store_tile(
     dataset: gdal.Dataset,
     dense: np.ndarray,
@@ -230,7 +225,7 @@ def _store_tile(
     Kept parts start on multiples of the tile step, which are whole blocks of the file at stride 1: each block is
     compressed once, here, and the block cache holds no unwritten data another thread would have to flush.
     """
-    row, col, height, width = _kept_window(item)
+    row, col, height, width = item.kept_in_read()
     values, mask = _pool(dense, valid[row : row + height, col : col + width], stride)
     dataset.WriteArray(_encode(values, mask, encoding), item.keep.col // stride, item.keep.row // stride)
     dataset.FlushCache()
@@ -279,7 +274,7 @@ def _write_embedding(
             read = functools.partial(_read_tile, raster, extent)
             for number, (item, (image, valid)) in enumerate(prefetched(read, tiles)):
                 feedback.check_cancelled()
-                dense = np.asarray(model.embed_dense(image[np.newaxis], raster.band_mask, _kept_window(item)))[0]
+                dense = np.asarray(model.embed_dense(image[np.newaxis], raster.band_mask, item.kept_in_read()))[0]
                 if last_write is not None:
                     last_write.result()  # at most one tile waits to be written: memory stays bounded
                 last_write = writer.submit(_store_tile, dataset, dense, valid, item, stride, encoding)

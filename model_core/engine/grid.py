@@ -14,6 +14,10 @@ class Tile:
     read: Window
     keep: Window
 
+    def kept_in_read(self) -> tuple[int, int, int, int]:
+        """(row, col, height, width) of the kept part inside the read window."""
+        return self.keep.row - self.read.row, self.keep.col - self.read.col, self.keep.height, self.keep.width
+
 
 def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
