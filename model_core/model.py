@@ -289,7 +289,7 @@ class InferenceImageEncoder(nn.Module):
         encoder = self.encoder
         stem = encoder.stem[1](self._input_conv(encoder.stem[0], image, band_mask))
         context = encoder.context(encoder.run_stages(stem))
-        top, left = ((keep[:2].div(4, rounding_mode="floor")) - 1).clamp(min=0)  # Slice clamps the far ends
+        top, left = (keep[:2].div(4, rounding_mode="floor") - 1).clamp(min=0)  # Slice clamps the far ends
         bottom, right = (keep[:2] + keep[2:] + 3).div(4, rounding_mode="floor") + 1
         upsampled = _upsample4(context[:, :, top:bottom, left:right])
         window = image[:, :, 4 * top : 4 * bottom, 4 * left : 4 * right]

@@ -26,6 +26,8 @@ from model_core.tokenizer import GLOSSARY, TextTokenizer
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
+# (row, col, height, width) of the kept window checked on the 96 x 160 parity sample: off the stride-4 grid.
+PARITY_WINDOW = (13, 6, 70, 101)
 DEFAULT_LICENCE = "CC-BY-SA-4.0 (trained on TerraMesh, CC-BY-SA)"
 BAND_MEANING = {
     **{band: "Sentinel-2 reflectance as a fraction (digital number / 10000, L1C TOA or L2A BOA)" for band in S2_BANDS},
@@ -82,14 +84,15 @@ def check_parity(model: GeoMeldFM, tokenizer: TextTokenizer, folder: Path) -> fl
     text_session = ort.InferenceSession(str(folder / TEXT_ENCODER), providers=providers)
     feeds = {"image": image.numpy(), "band_mask": band_mask.numpy()}
     ort_dense, _ = image_session.run(None, {**feeds, "keep": _full_window(image).numpy()})
-    window, (row, col) = image_session.run(None, {**feeds, "keep": np.array([13, 6, 70, 101], dtype=np.int64)})
+    top, left, height, width = PARITY_WINDOW
+    window, (row, col) = image_session.run(None, {**feeds, "keep": np.array(PARITY_WINDOW, dtype=np.int64)})
     (ort_text,) = text_session.run(None, {"tokens": tokens.numpy()})
-    kept = window[:, :, 13 - row : 13 - row + 70, 6 - col : 6 - col + 101]
-    if min(row, col) < 0 or kept.shape[2:] != (70, 101):
+    kept = window[:, :, top - row : top - row + height, left - col : left - col + width]
+    if min(row, col) < 0 or kept.shape[2:] != (height, width):
         raise RuntimeError(f"the exported encoder's window at {row},{col} does not hold the kept window")
     worst = max(
         float(np.abs(ort_dense - dense.numpy()).max()),
-        float(np.abs(kept - dense[:, :, 13 : 13 + 70, 6 : 6 + 101].numpy()).max()),
+        float(np.abs(kept - dense[:, :, top : top + height, left : left + width].numpy()).max()),
         float(np.abs(ort_text - text.numpy()).max()),
     )
     if worst > PARITY_TOLERANCE:

@@ -55,9 +55,14 @@ def raster_fingerprint(raster: SentinelRaster) -> list:
     return [hashlib.sha256(np.ascontiguousarray(pixels).tobytes()).hexdigest()]
 
 
+def codebook_path(embedding_path: str | os.PathLike) -> Path:
+    """Where the query codebook (engine.codebook) of an embedding raster lives: `<embedding>.codebook.npz`."""
+    return Path(f"{embedding_path}{CODEBOOK_SUFFIX}")
+
+
 def _companions(tif: Path) -> tuple[Path, Path]:
     """Files that belong to a cached embedding raster: external overviews and the query codebook."""
-    return tif.with_suffix(".tif.ovr"), Path(f"{tif}{CODEBOOK_SUFFIX}")
+    return tif.with_suffix(".tif.ovr"), codebook_path(tif)
 
 
 def _entry_bytes(tif: Path) -> int:

@@ -24,7 +24,7 @@ from ..atomic import atomic_path
 from ..feedback import Feedback, ensure_feedback
 from ..io import Window, iter_windows
 from ..prefetch import prefetched
-from .cache import CODEBOOK_SUFFIX
+from .cache import codebook_path
 from .embedding import EmbeddingFile, open_embedding
 from .scoremap import unit_rows
 
@@ -54,11 +54,6 @@ class Codebook:
         table = np.full(NODATA_CODE + 1, np.nan, dtype=np.float32)
         table[: len(self.centroids)] = values
         return table[self.codes]
-
-
-def codebook_path(embedding_path: str | os.PathLike) -> Path:
-    """Where the codebook of an embedding raster lives (`<embedding>.codebook.npz`)."""
-    return Path(f"{embedding_path}{CODEBOOK_SUFFIX}")
 
 
 def source_signature(embedding_path: str | os.PathLike) -> str:
