@@ -42,6 +42,7 @@ RESULTS = Path(__file__).resolve().parent / "results.md"
 TASK_SIZE = 2048  # raster of the cache, probe and query rows (their bars are stated for 2048^2 px)
 TILE_SIZE = 10980  # one Sentinel-2 MGRS tile at 10 m
 GIB = 1024**3
+ENGINE_RUNS = 3  # end-to-end engine runs whose median is reported
 
 
 @dataclass
@@ -74,7 +75,11 @@ def throughput_rows(
     label = "CUDA" if device != "cpu" else "CPU"
     pixels = raster.width * raster.height
     size = f"{raster.width}^2 px"
-    _, engine_s = timed(embed_raster, raster, model, folder / f"throughput_{label}.tif")
+    # Each run writes a new file (no cache); the first includes ONNX Runtime's one-off memory arena growth.
+    runs = iter(range(ENGINE_RUNS))
+    engine_s = median_seconds(
+        lambda: embed_raster(raster, model, folder / f"throughput_{label}_{next(runs)}.tif"), ENGINE_RUNS
+    )
     multiple = model.input_multiple
     tiles = aligned_tiles(raster.width, raster.height, DEFAULT_TILE, DEFAULT_OVERLAP, multiple)
     parts = [raster.read(tile.read) for tile in tiles]
@@ -96,7 +101,8 @@ def throughput_rows(
     on_cpu = device == "cpu"
     return [
         Row(
-            f"embed {size}, engine embed_raster (ORT, {DEFAULT_TILE} px tiles + {DEFAULT_OVERLAP} overlap, I/O)",
+            f"embed {size}, engine embed_raster (ORT, {DEFAULT_TILE} px tiles + {DEFAULT_OVERLAP} overlap, I/O; "
+            f"median of {ENGINE_RUNS} runs)",
             pixels / engine_s,
             "px/s",
             ">= 1 Mpx/s" if on_cpu else "",

@@ -20,6 +20,7 @@ from osgeo import gdal, osr
 from .atomic import atomic_path
 from .bands import EUROSAT_BANDS, LAYOUTS, MODEL_BANDS, REQUIRED_BANDS, S2_BANDS, normalise_band_name
 from .errors import BandMappingError, OutputWriteError, RasterInputError
+from .overviews import overview_factors
 
 gdal.UseExceptions()
 
@@ -354,9 +355,6 @@ GDAL_TYPES = {
     np.dtype("float64"): gdal.GDT_Float64,
 }
 CATEGORY_NAMES_KEY = "CATEGORY_NAMES"
-# A 2048^2 float32 heatmap (16 MiB) draws fast at every scale without overviews, which would double its write time;
-# a 2048^2 embedding (256 MiB) or a 10980^2 class map (115 MiB) gets them.
-OVERVIEW_MIN_BYTES = 32 * 1024 * 1024
 # GDAL messages of a failed write that do not name the file (libtiff's write callback, a full disk).
 WRITE_FAILURES = ("_tiffWriteProc", "No space left on device", "File too large")
 # ZSTD level 1 writes a 64-band embedding raster about 4 times faster than DEFLATE at about the same size, and
@@ -399,7 +397,7 @@ def atomic_geotiff(
 ) -> Iterator[gdal.Dataset]:
     """Create a tiled GeoTIFF under a temporary name, yield it for writing, then build overviews and rename.
 
-    Overviews are built for rasters of more than OVERVIEW_MIN_BYTES of pixels; smaller ones draw fast without them.
+    With `overviews`, GDAL builds them after the body for rasters that `overview_factors` gives levels.
 
     If the body raises (error or cancel), the temporary file is deleted and `path` is left untouched.
     """
@@ -424,8 +422,8 @@ def atomic_geotiff(
                         dataset.GetRasterBand(index).SetNoDataValue(nodata)
                 yield dataset
                 finishing = True
-                levels = [f for f in (2, 4, 8, 16, 32) if min(width, height) // f >= 256]
-                if overviews and levels and width * height * bands * np.dtype(dtype).itemsize > OVERVIEW_MIN_BYTES:
+                levels = overview_factors(width, height, bands, np.dtype(dtype).itemsize) if overviews else []
+                if levels:
                     dataset.FlushCache()
                     resampling = "NEAREST" if np.dtype(dtype).kind in "iu" else "AVERAGE"
                     dataset.BuildOverviews(resampling, levels, options=COMPRESSION)

@@ -221,12 +221,16 @@ class ImageEncoder(nn.Module):
             features.append(y)
         return features
 
-    def context(self, features: list[torch.Tensor]) -> torch.Tensor:
-        """The FPN decoder's stride-4 map (B, D, H/4, W/4), before it is upsampled to the input grid."""
+    def context_hidden(self, features: list[torch.Tensor]) -> torch.Tensor:
+        """The FPN decoder's stride-4 map before its last (pointwise) convolution."""
         top = self.lateral[3](features[3])
         for level in (2, 1, 0):
             top = self.lateral[level](features[level]) + F.interpolate(top, scale_factor=2.0, mode="nearest")
-        return self.smooth(top)
+        return self.smooth[:-1](top)
+
+    def context(self, features: list[torch.Tensor]) -> torch.Tensor:
+        """The FPN decoder's stride-4 map (B, D, H/4, W/4), before it is upsampled to the input grid."""
+        return self.smooth[-1](self.context_hidden(features))
 
     def decode(self, x: torch.Tensor, features: list[torch.Tensor]) -> torch.Tensor:
         """Un-normalised per-pixel embeddings (B, D, H, W) from the prepared input and the stage maps."""
@@ -252,6 +256,9 @@ class InferenceImageEncoder(nn.Module):
       so the 30-channel prepared image is never built;
     - the full-resolution part (upsampled context, full-resolution branch, L2 norm) runs only around `keep`, the
       window of the input whose embeddings are wanted (tiled rasters discard the rest);
+    - the window is cut before the decoder's last convolution, which is pointwise, so that ONNX Runtime keeps the
+      context, its upsampling and the sum with the full-resolution branch in its blocked layout (`training.export`
+      also declares that the two summands have one shape, so the sum is fused into the convolution before it);
     - the squared norm of each pixel is a 1x1 convolution, which ONNX Runtime runs in its blocked layout, not a
       strided ReduceSum.
     Only dense embeddings are exported; the pooled image embedding is their mean, which callers take over their
@@ -288,13 +295,13 @@ class InferenceImageEncoder(nn.Module):
         """
         encoder = self.encoder
         stem = encoder.stem[1](self._input_conv(encoder.stem[0], image, band_mask))
-        context = encoder.context(encoder.run_stages(stem))
+        hidden = encoder.context_hidden(encoder.run_stages(stem))
         top, left = (keep[:2].div(4, rounding_mode="floor") - 1).clamp(min=0)  # Slice clamps the far ends
         bottom, right = (keep[:2] + keep[2:] + 3).div(4, rounding_mode="floor") + 1
-        upsampled = _upsample4(context[:, :, top:bottom, left:right])
+        upsampled = _upsample4(encoder.smooth[-1](hidden[:, :, top:bottom, left:right]))
         window = image[:, :, 4 * top : 4 * bottom, 4 * left : 4 * right]
         fullres = encoder.fullres
-        dense = upsampled + fullres[2](fullres[1](self._input_conv(fullres[0], window, band_mask)))
+        dense = fullres[2](fullres[1](self._input_conv(fullres[0], window, band_mask))) + upsampled
         dense = dense * torch.rsqrt(F.conv2d(dense * dense, self.ones) + 1e-12)
         return dense, torch.stack([4 * top, 4 * left])
 

@@ -59,6 +59,18 @@ def test_tiled_embedding_matches_one_whole_image_run(geomeld_model, tmp_path):
     assert difference.max() <= 1e-3
 
 
+def test_large_embedding_rasters_get_overviews_sampled_from_their_pixels(geomeld_model, tmp_path):
+    result = embed_raster(
+        open_raster(demo_scene_path()), geomeld_model, tmp_path / "emb.tif", extent=Window(0, 0, 800, 780)
+    )
+    dataset = gdal.Open(str(result.path))
+    band = dataset.GetRasterBand(7)
+    assert band.GetOverviewCount() == 1  # 800 x 780 px x 64 bytes > 32 MiB; a second level would be under 256 px
+    overview = band.GetOverview(0).ReadAsArray()
+    assert overview.shape == (390, 400)
+    np.testing.assert_array_equal(overview, band.ReadAsArray()[::2, ::2])
+
+
 def test_stride_two_halves_the_grid(geomeld_model, tmp_path):
     chip = open_chip()
     result = embed_raster(chip, geomeld_model, tmp_path / "s2.tif", stride=2, encoding="float32")

@@ -24,6 +24,7 @@ from ..errors import RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..gdal_cache import gdal_cache_at_most
 from ..io import SentinelRaster, Window, atomic_geotiff, iter_windows
+from ..overviews import StreamedOverviews, overview_factors
 from ..prefetch import prefetched
 from .cache import EmbeddingCache, embedding_key
 from .grid import Tile, aligned_tiles
@@ -214,21 +215,25 @@ def _read_tile(raster: SentinelRaster, extent: Window, item: Tile) -> tuple[np.n
 
 def _store_tile(
     dataset: gdal.Dataset,
+    overviews: StreamedOverviews,
     dense: np.ndarray,
     valid: np.ndarray,
     item: Tile,
     stride: int,
     encoding: str,
 ) -> None:
-    """Pool and encode a tile's kept embeddings, write them and flush them to the file.
+    """Pool and encode a tile's kept embeddings, write them and their overview samples, and flush them to the file.
 
     Kept parts start on multiples of the tile step, which are whole blocks of the file at stride 1: each block is
     compressed once, here, and the block cache holds no unwritten data another thread would have to flush.
     """
     row, col, height, width = item.kept_in_read()
     values, mask = _pool(dense, valid[row : row + height, col : col + width], stride)
-    dataset.WriteArray(_encode(values, mask, encoding), item.keep.col // stride, item.keep.row // stride)
+    coded = _encode(values, mask, encoding)
+    dataset.WriteArray(coded, item.keep.col // stride, item.keep.row // stride)
+    overviews.add(coded, item.keep.col // stride, item.keep.row // stride)
     dataset.FlushCache()
+    overviews.flush()
 
 
 def _write_embedding(
@@ -249,7 +254,9 @@ def _write_embedding(
     tiles = aligned_tiles(extent.width, extent.height, tile, overlap, int(model.input_multiple), stride)
     dtype, nodata = (np.uint8, 0) if encoding == "int8" else (np.float32, float("nan"))
     dim = int(model.embedding_dim)
-    with atomic_geotiff(path, out_w, out_h, dim, dtype, geotransform, raster.crs_wkt, nodata) as dataset:
+    with atomic_geotiff(
+        path, out_w, out_h, dim, dtype, geotransform, raster.crs_wkt, nodata, overviews=False
+    ) as dataset:
         dataset.SetMetadata(
             {
                 MARKER: "1",
@@ -267,6 +274,7 @@ def _write_embedding(
             if encoding == "int8":
                 band.SetScale(INT8_SCALE)
                 band.SetOffset(INT8_OFFSET)
+        overviews = StreamedOverviews(dataset, overview_factors(out_w, out_h, dim, np.dtype(dtype).itemsize))
         # One thread reads the next tile and another encodes and writes the last one while the model runs (ONNX
         # Runtime, numpy and GDAL release the GIL); each GDAL dataset is only ever used by one of them.
         with ThreadPoolExecutor(max_workers=1) as writer:
@@ -277,10 +285,11 @@ def _write_embedding(
                 dense = np.asarray(model.embed_dense(image[np.newaxis], raster.band_mask, item.kept_in_read()))[0]
                 if last_write is not None:
                     last_write.result()  # at most one tile waits to be written: memory stays bounded
-                last_write = writer.submit(_store_tile, dataset, dense, valid, item, stride, encoding)
+                last_write = writer.submit(_store_tile, dataset, overviews, dense, valid, item, stride, encoding)
                 feedback.set_progress(100.0 * (number + 1) / len(tiles))
             if last_write is not None:
                 last_write.result()
+        overviews.finish()
     return out_w, out_h
 
 
