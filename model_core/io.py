@@ -9,7 +9,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,19 +73,44 @@ def parse_band_list(text: str | Sequence[str] | None) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-def _open_gdal(path: str) -> gdal.Dataset:
+def _open_gdal(path: str, with_bands: bool = True) -> gdal.Dataset:
+    """Open a raster with GDAL; `with_bands` False also accepts a container of subdatasets (a Sentinel-2 product)."""
     try:
         dataset = gdal.Open(path)
     except RuntimeError as exc:
         raise RasterInputError(f"'{path}' is not a raster GDAL can read ({exc}).") from None
-    if dataset is None or dataset.RasterCount == 0:
+    if dataset is None or (with_bands and dataset.RasterCount == 0):
         raise RasterInputError(f"'{path}' is not a raster GDAL can read.")
     return dataset
 
 
+# A subdataset of a product as GDAL's SENTINEL2 driver names it (and QGIS gives as the layer source), e.g.
+# SENTINEL2_L2A:/data/S2B_MSIL2A_....SAFE/MTD_MSIL2A.xml:10m:EPSG_32633; the product is everything before the last two
+# fields.
+SENTINEL2_SUBDATASET = re.compile(r"^SENTINEL2_L[0-9][A-C]:(?P<product>.+):[^:]+:[^:]+$")
+
+
+def _product_metadata_file(path: str) -> str:
+    """What GDAL's SENTINEL2 driver opens for a product: its metadata XML for a .SAFE folder or one of its subdatasets,
+    else the path itself (a .zip or the XML)."""
+    subdataset = SENTINEL2_SUBDATASET.match(path)
+    if subdataset:
+        return subdataset.group("product")
+    if not os.path.isdir(path):
+        return path
+    folder = Path(path)
+    candidates = sorted(folder.glob("MTD_MSIL*.xml")) + sorted(folder.glob("S2?_*_MTD_SAF*.xml"))
+    if not candidates:
+        raise RasterInputError(
+            f"'{path}' is a .SAFE folder without its product metadata (MTD_MSIL1C.xml or MTD_MSIL2A.xml); "
+            "open a complete Sentinel-2 product or its .zip."
+        )
+    return str(candidates[0])
+
+
 def _stack_sentinel2_product(path: str) -> tuple[gdal.Dataset, dict[str, str]]:
     """Open a .SAFE folder or .zip through GDAL's SENTINEL2 driver and stack all bands on the 10 m grid."""
-    top = _open_gdal(path)
+    top = _open_gdal(_product_metadata_file(path), with_bands=False)
     subdatasets = [name for name, _ in top.GetSubDatasets() if re.search(r":(10|20|60)m:", name)]
     if not subdatasets:
         raise RasterInputError(f"'{path}' is a Sentinel-2 product without 10/20/60 m band subdatasets.")
@@ -101,18 +126,26 @@ def _stack_sentinel2_product(path: str) -> tuple[gdal.Dataset, dict[str, str]]:
             gdal.Translate(vrt, source, format="VRT", bandList=[index])
             single_bands.append(vrt)
             descriptions.append(description)
+    metadata = top.GetMetadata() or {}
+    # ESA marks missing pixels with a special value (0) in the product metadata, not as the bands' GDAL nodata.
+    nodata = metadata.get("SPECIAL_VALUE_NODATA")
     stacked = gdal.BuildVRT(
-        f"/vsimem/geomeld_{uuid.uuid4().hex}.vrt", single_bands, separate=True, resolution="highest"
+        f"/vsimem/geomeld_{uuid.uuid4().hex}.vrt",
+        single_bands,
+        separate=True,
+        resolution="highest",
+        **({"srcNodata": float(nodata), "VRTNodata": float(nodata)} if nodata is not None else {}),
     )
     for index in range(1, len(single_bands) + 1):
         stacked.GetRasterBand(index).SetDescription(descriptions[index - 1])
-    return stacked, top.GetMetadata() or {}
+    return stacked, metadata
 
 
 def _is_sentinel2_product(path: str) -> bool:
     name = path.rstrip("/\\").upper()
     return (
-        name.endswith(".SAFE")
+        SENTINEL2_SUBDATASET.match(path) is not None
+        or name.endswith(".SAFE")
         or (name.endswith(".ZIP") and "MSIL" in Path(name).name)
         or name.endswith(("MTD_MSIL1C.XML", "MTD_MSIL2A.XML"))
     )
@@ -133,7 +166,11 @@ class SentinelRaster:
         require_georeference: bool = True,
     ) -> None:
         self.path = str(path)
-        if not os.path.exists(self.path) and not self.path.startswith("/vsi"):
+        if (
+            not os.path.exists(self.path)
+            and not self.path.startswith("/vsi")
+            and not SENTINEL2_SUBDATASET.match(self.path)
+        ):
             raise RasterInputError(f"'{self.path}' does not exist.")
         product_metadata: dict[str, str] = {}
         if _is_sentinel2_product(self.path):
@@ -260,15 +297,7 @@ class SentinelRaster:
     def valid_mask(self, window: Window | None = None) -> np.ndarray:
         """Boolean (h, w): True where the required 10 m bands hold data (not nodata, finite, not all zero)."""
         window = window or self.full_window()
-        valid = np.ones((window.height, window.width), dtype=bool)
-        for name in REQUIRED_BANDS:
-            raw = self._dataset.GetRasterBand(self._source_index[name]).ReadAsArray(
-                window.col, window.row, window.width, window.height
-            )
-            valid &= np.isfinite(raw)
-            if self.nodata is not None:
-                valid &= raw != self.nodata
-        return valid
+        return self._valid_pixels(lambda band: band.ReadAsArray(window.col, window.row, window.width, window.height))
 
     def nodata_fraction(self, max_pixels: int | None = None) -> float:
         """Fraction of nodata pixels, from a decimated read when max_pixels is given."""
@@ -276,13 +305,18 @@ class SentinelRaster:
         if max_pixels and self.width * self.height > max_pixels:
             scale = (max_pixels / (self.width * self.height)) ** 0.5
         xsize, ysize = max(1, int(self.width * scale)), max(1, int(self.height * scale))
-        valid = np.ones((ysize, xsize), dtype=bool)
-        for name in REQUIRED_BANDS:
-            raw = self._dataset.GetRasterBand(self._source_index[name]).ReadAsArray(buf_xsize=xsize, buf_ysize=ysize)
-            valid &= np.isfinite(raw)
-            if self.nodata is not None:
-                valid &= raw != self.nodata
+        valid = self._valid_pixels(lambda band: band.ReadAsArray(buf_xsize=xsize, buf_ysize=ysize))
         return 1.0 - float(valid.mean())
+
+    def _valid_pixels(self, read: Callable[[gdal.Band], np.ndarray]) -> np.ndarray:
+        """Where every required band `read` returns is finite and not nodata, and not all of them are zero (fill)."""
+        valid, signal = None, None
+        for name in REQUIRED_BANDS:
+            raw = read(self._dataset.GetRasterBand(self._source_index[name]))
+            holds = np.isfinite(raw) if self.nodata is None else np.isfinite(raw) & (raw != self.nodata)
+            valid = holds if valid is None else valid & holds
+            signal = raw != 0 if signal is None else signal | (raw != 0)
+        return valid & signal
 
     def pixel_size(self) -> tuple[float, float]:
         """Pixel width and height in CRS units (positive)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -28,6 +29,7 @@ from qgis.PyQt.QtCore import QVariant
 from model_core.bands import S2_BANDS
 from model_core.engine.classmap import class_names_of
 from tests.conftest import shared
+from tests.sentinel2_product import build_l1c_product
 
 QGIS_PLUGINS = "/usr/share/qgis/python/plugins"
 CHIP = "terramesh_examples/S2L2A/637U_59R_1_3.tif"
@@ -119,6 +121,21 @@ def test_embed_writes_embedding_raster(processing, tmp_path):
     result = processing.run("geomeld:embed", {"INPUT": str(shared(CHIP)), "STRIDE": 4, "OUTPUT": str(out)})
     dataset = gdal.Open(result["OUTPUT"])
     assert dataset.RasterXSize == 56 and dataset.RasterCount >= 8
+
+
+def test_embed_a_layer_added_from_a_sentinel2_zip(processing, tmp_path):
+    safe = build_l1c_product(tmp_path)
+    archive = shutil.make_archive(str(safe.with_suffix("")), "zip", tmp_path, safe.name)
+    subdataset = next(name for name, _ in gdal.Open(archive).GetSubDatasets() if ":10m:" in name)
+    layer = QgsRasterLayer(subdataset, "10 m bands")
+    assert layer.isValid() and layer.source() == subdataset
+    out = tmp_path / "embedding.tif"
+    result = processing.run("geomeld:embed", {"INPUT": layer, "STRIDE": 8, "OUTPUT": str(out)})
+    dataset = gdal.Open(result["OUTPUT"])
+    # all 13 bands of the product, not just the layer's four, on the product's 10 m grid
+    assert dataset.GetMetadataItem("BANDS").count(",") == 12
+    assert (dataset.RasterXSize, dataset.RasterYSize) == (-(-1934 // 8), -(-1949 // 8))
+    del layer
 
 
 def test_non_sentinel_raster_gives_one_sentence(processing, tmp_path):
