@@ -32,7 +32,7 @@ NAMED_LAYOUTS: dict[str, tuple[str, ...]] = {
 }
 # Integer Sentinel-2 products store reflectance x 10000.
 DEFAULT_REFLECTANCE_SCALE = 10000.0
-L2A_BOA_OFFSET = -1000.0  # processing baseline 04.00 and later
+PRODUCT_DN_OFFSET = -1000.0  # L1C and L2A products of processing baseline 04.00 and later
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ class SentinelRaster:
         self.dtype = gdal.GetDataTypeName(first.DataType)
         self.product_level: str = self._product_level(product_metadata)
         self.reflectance_scale: float = reflectance_scale or self._guess_reflectance_scale()
-        self.reflectance_offset: float = self._boa_offset(product_metadata)
+        self.reflectance_offset: float = self._dn_offset(product_metadata)
         self._source_index = {name: i + 1 for i, name in enumerate(self.band_names)}
         self.band_mask: np.ndarray = np.array(
             [1.0 if name in self._source_index else 0.0 for name in MODEL_BANDS], dtype=np.float32
@@ -241,14 +241,18 @@ class SentinelRaster:
             return "L1C"
         return "L2A" if "B10" not in self.band_names and len(self.band_names) == 12 else "unknown"
 
-    def _boa_offset(self, metadata: dict[str, str]) -> float:
-        """L2A products of processing baseline 04.00+ store reflectance with an offset of -1000 (x 1e-4)."""
+    def _dn_offset(self, metadata: dict[str, str]) -> float:
+        """The offset of the digital numbers: -1000 in L1C and L2A products of processing baseline 04.00 and later.
+
+        ESA adds 1000 to every number from that baseline on (RADIO_ADD_OFFSET in L1C, BOA_ADD_OFFSET in L2A
+        metadata); GDAL 3.6 does not pass the lists on, so the baseline decides where they are not in the metadata.
+        """
         for key, value in metadata.items():
-            if key.upper().startswith("BOA_ADD_OFFSET"):
+            if key.upper().startswith(("BOA_ADD_OFFSET", "RADIO_ADD_OFFSET")):
                 return float(value)
         baseline = metadata.get("PROCESSING_BASELINE", "")
-        if self.product_level == "L2A" and baseline and float(baseline) >= 4.0:
-            return L2A_BOA_OFFSET
+        if self.product_level in ("L1C", "L2A") and baseline and float(baseline) >= 4.0:
+            return PRODUCT_DN_OFFSET
         return 0.0
 
     def _guess_reflectance_scale(self) -> float:

@@ -50,6 +50,13 @@ def test_product_reads_the_same_reflectance_as_the_demo_geotiff(product, form):
     assert not valid[:2].any() and valid[2:].mean() > 0.99  # no 10 m data in the top 20 m strip
 
 
+def test_numbers_of_a_baseline_05_product_lose_their_offset(tmp_path):
+    raster = open_raster(build_l1c_product(tmp_path, baseline="05.09"))  # band files hold the numbers + 1000
+    assert raster.reflectance_offset == -1000
+    demo = open_raster(demo_scene_path())
+    np.testing.assert_array_equal(raster.read(Window(150, 120, 400, 300)), demo.read(Window(149, 118, 400, 300)))
+
+
 def test_product_embeds_like_the_demo_geotiff(product, geomeld_model, tmp_path):
     safe, _ = product
     raster, demo = open_raster(safe), open_raster(demo_scene_path())
