@@ -87,7 +87,19 @@ def _open_gdal(path: str, with_bands: bool = True) -> gdal.Dataset:
 # A subdataset of a product as GDAL's SENTINEL2 driver names it (and QGIS gives as the layer source), e.g.
 # SENTINEL2_L2A:/data/S2B_MSIL2A_....SAFE/MTD_MSIL2A.xml:10m:EPSG_32633; the product is everything before the last two
 # fields.
-SENTINEL2_SUBDATASET = re.compile(r"^SENTINEL2_L[0-9][A-C]:(?P<product>.+):[^:]+:[^:]+$")
+SENTINEL2_SUBDATASET = re.compile(r"^SENTINEL2_L[0-9][A-C]:(?P<product>.+):(?P<part>[^:]+):(?P<crs>[^:]+)$")
+
+
+def band_subdatasets(names: Sequence[str], crs: str | None = None) -> list[str]:
+    """The 10, 20 and 60 m band subdatasets of a product in one CRS: `crs` (e.g. 'EPSG_32633'), else the first listed.
+
+    A product across two UTM zones lists every resolution once per zone; one grid can only stack one of them.
+    """
+    parts = [
+        match for match in map(SENTINEL2_SUBDATASET.match, names) if match and match["part"] in ("10m", "20m", "60m")
+    ]
+    chosen = crs or (parts[0]["crs"] if parts else None)
+    return [match.string for match in parts if match["crs"] == chosen]
 
 
 def _product_metadata_file(path: str) -> str:
@@ -111,7 +123,8 @@ def _product_metadata_file(path: str) -> str:
 def _stack_sentinel2_product(path: str) -> tuple[gdal.Dataset, dict[str, str]]:
     """Open a .SAFE folder or .zip through GDAL's SENTINEL2 driver and stack all bands on the 10 m grid."""
     top = _open_gdal(_product_metadata_file(path), with_bands=False)
-    subdatasets = [name for name, _ in top.GetSubDatasets() if re.search(r":(10|20|60)m:", name)]
+    layer = SENTINEL2_SUBDATASET.match(path)
+    subdatasets = band_subdatasets([name for name, _ in top.GetSubDatasets()], layer["crs"] if layer else None)
     if not subdatasets:
         raise RasterInputError(f"'{path}' is a Sentinel-2 product without 10/20/60 m band subdatasets.")
     single_bands: list[str] = []

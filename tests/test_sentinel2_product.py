@@ -13,7 +13,7 @@ from model_core.bands import MODEL_BANDS, S2_BANDS
 from model_core.demo import demo_scene_path
 from model_core.engine.embedding import embed_raster, read_embedding
 from model_core.errors import RasterInputError
-from model_core.io import Window, open_raster
+from model_core.io import Window, band_subdatasets, open_raster
 from tests.sentinel2_product import build_l1c_product
 
 
@@ -70,3 +70,18 @@ def test_safe_folder_without_product_metadata_is_refused(tmp_path):
     empty.mkdir()
     with pytest.raises(RasterInputError, match="MTD_MSIL1C.xml"):
         open_raster(empty)
+
+
+def test_a_product_across_two_utm_zones_is_stacked_in_one():
+    names = [
+        f"SENTINEL2_L1C:/data/S2A_OPER_PRD_MSIL1C.SAFE/S2A_OPER_MTD_SAFL1C.xml:{part}:{crs}"
+        for crs in ("EPSG_32632", "EPSG_32633")
+        for part in ("10m", "20m", "60m", "TCI")
+    ]
+    assert [name.rsplit(":", 2)[1:] for name in band_subdatasets(names)] == [
+        ["10m", "EPSG_32632"],
+        ["20m", "EPSG_32632"],
+        ["60m", "EPSG_32632"],
+    ]
+    assert all(name.endswith("EPSG_32633") for name in band_subdatasets(names, "EPSG_32633"))
+    assert len(band_subdatasets(names, "EPSG_32633")) == 3
