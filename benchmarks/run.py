@@ -113,6 +113,11 @@ def throughput_rows(
         ),
         Row(f"embed {size}, torch eager on the same tiles, whole tiles ({label})", pixels / torch_s, "px/s"),
         Row(f"embed {size}, torch eager untiled, one run ({label})", pixels / untiled_s, "px/s"),
+        Row(
+            "ratio engine end to end / ORT compute only (the pipeline's efficiency; steadier than either)",
+            onnx_s / engine_s,
+            "x",
+        ),
         Row("ratio ORT / torch eager (same tiles)", torch_s / onnx_s, "x"),
         Row("ratio engine tiled ORT / untiled torch", untiled_s / engine_s, "x"),
         Row("ratio torch tiled / torch untiled", untiled_s / torch_s, "x"),
