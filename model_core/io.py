@@ -185,11 +185,12 @@ class SentinelRaster:
             and not SENTINEL2_SUBDATASET.match(self.path)
         ):
             raise RasterInputError(f"'{self.path}' does not exist.")
-        product_metadata: dict[str, str] = {}
         if _is_sentinel2_product(self.path):
             self._dataset, product_metadata = _stack_sentinel2_product(self.path)
         else:
             self._dataset = _open_gdal(self.path)
+            # A raster translated from a product keeps its metadata (PRODUCT_TYPE, PROCESSING_BASELINE).
+            product_metadata = self._dataset.GetMetadata() or {}
         ds = self._dataset
         self.width: int = ds.RasterXSize
         self.height: int = ds.RasterYSize

@@ -57,6 +57,19 @@ def test_numbers_of_a_baseline_05_product_lose_their_offset(tmp_path):
     np.testing.assert_array_equal(raster.read(Window(150, 120, 400, 300)), demo.read(Window(149, 118, 400, 300)))
 
 
+def test_a_geotiff_translated_from_a_baseline_05_product_keeps_its_offset(tmp_path):
+    product = build_l1c_product(tmp_path, baseline="05.09")
+    ten_metre = next(name for name, _ in gdal.Open(str(product / "MTD_MSIL1C.xml")).GetSubDatasets() if ":10m:" in name)
+    gdal.Translate(str(tmp_path / "bands.tif"), ten_metre)  # copies the product metadata into the GeoTIFF
+    raster = open_raster(tmp_path / "bands.tif")
+    assert raster.product_level == "L1C" and raster.reflectance_offset == -1000
+    demo = open_raster(demo_scene_path())
+    band = MODEL_BANDS.index("B04")
+    np.testing.assert_array_equal(
+        raster.read(Window(150, 120, 400, 300))[band], demo.read(Window(150, 120, 400, 300))[band]
+    )
+
+
 def test_product_embeds_like_the_demo_geotiff(product, geomeld_model, tmp_path):
     safe, _ = product
     raster, demo = open_raster(safe), open_raster(demo_scene_path())
