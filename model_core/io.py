@@ -91,7 +91,8 @@ SENTINEL2_SUBDATASET = re.compile(r"^SENTINEL2_L[0-9][A-C]:(?P<product>.+):(?P<p
 
 
 def band_subdatasets(names: Sequence[str], crs: str | None = None) -> list[str]:
-    """The 10, 20 and 60 m band subdatasets of a product in one CRS: `crs` (e.g. 'EPSG_32633'), else the first listed.
+    """The 10, 20 and 60 m band subdatasets of a product in one CRS, finest first: `crs` (e.g. 'EPSG_32633'), else
+    the first listed.
 
     A product across two UTM zones lists every resolution once per zone; one grid can only stack one of them.
     """
@@ -99,7 +100,10 @@ def band_subdatasets(names: Sequence[str], crs: str | None = None) -> list[str]:
         match for match in map(SENTINEL2_SUBDATASET.match, names) if match and match["part"] in ("10m", "20m", "60m")
     ]
     chosen = crs or (parts[0]["crs"] if parts else None)
-    return [match.string for match in parts if match["crs"] == chosen]
+    finest_first = sorted(
+        (match for match in parts if match["crs"] == chosen), key=lambda match: int(match["part"][:-1])
+    )
+    return [match.string for match in finest_first]
 
 
 def _product_metadata_file(path: str) -> str:
@@ -129,12 +133,15 @@ def _stack_sentinel2_product(path: str) -> tuple[gdal.Dataset, dict[str, str]]:
         raise RasterInputError(f"'{path}' is a Sentinel-2 product without 10/20/60 m band subdatasets.")
     single_bands: list[str] = []
     descriptions: list[str] = []
-    for subdataset in subdatasets:
+    taken: set[str] = set()
+    for subdataset in subdatasets:  # 10, 20, 60 m: each band from the finest subdataset that has it
         source = gdal.Open(subdataset)
         for index in range(1, source.RasterCount + 1):
             description = source.GetRasterBand(index).GetDescription().split(",")[0]
-            if normalise_band_name(description) is None:
-                continue  # AOT, WVP, TCI and other non-reflectance bands
+            name = normalise_band_name(description)
+            if name is None or name in taken:
+                continue  # AOT, WVP, SCL and other non-reflectance bands; L2A's resampled copies of finer bands
+            taken.add(name)
             vrt = f"/vsimem/geomeld_{uuid.uuid4().hex}.vrt"
             gdal.Translate(vrt, source, format="VRT", bandList=[index])
             single_bands.append(vrt)

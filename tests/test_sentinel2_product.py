@@ -85,11 +85,11 @@ def test_safe_folder_without_product_metadata_is_refused(tmp_path):
         open_raster(empty)
 
 
-def test_a_product_across_two_utm_zones_is_stacked_in_one():
+def test_a_product_across_two_utm_zones_is_stacked_in_one_finest_first():
     names = [
         f"SENTINEL2_L1C:/data/S2A_OPER_PRD_MSIL1C.SAFE/S2A_OPER_MTD_SAFL1C.xml:{part}:{crs}"
         for crs in ("EPSG_32632", "EPSG_32633")
-        for part in ("10m", "20m", "60m", "TCI")
+        for part in ("60m", "TCI", "20m", "10m")  # finest first, whatever the listed order
     ]
     assert [name.rsplit(":", 2)[1:] for name in band_subdatasets(names)] == [
         ["10m", "EPSG_32632"],
