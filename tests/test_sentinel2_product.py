@@ -14,7 +14,7 @@ from model_core.demo import demo_scene_path
 from model_core.engine.embedding import embed_raster, read_embedding
 from model_core.errors import RasterInputError
 from model_core.io import Window, band_subdatasets, open_raster
-from tests.sentinel2_product import build_l1c_product
+from tests.sentinel2_product import build_l1c_product, build_l2a_product
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +68,16 @@ def test_a_geotiff_translated_from_a_baseline_05_product_keeps_its_offset(tmp_pa
     np.testing.assert_array_equal(
         raster.read(Window(150, 120, 400, 300))[band], demo.read(Window(150, 120, 400, 300))[band]
     )
+
+
+def test_l2a_product_reads_each_band_once_from_its_finest_folder(tmp_path):
+    raster = open_raster(build_l2a_product(tmp_path))  # R20m and R60m also hold averaged copies of finer bands
+    assert sorted(raster.band_names) == sorted(band for band in S2_BANDS if band != "B10")
+    assert raster.product_level == "L2A" and raster.reflectance_offset == 0
+    demo = open_raster(demo_scene_path())
+    ours, theirs = raster.read(Window(150, 120, 400, 300)), demo.read(Window(149, 118, 400, 300))
+    for band in raster.band_names:  # each band as its own-resolution file holds it
+        np.testing.assert_array_equal(ours[MODEL_BANDS.index(band)], theirs[MODEL_BANDS.index(band)], err_msg=band)
 
 
 def test_product_embeds_like_the_demo_geotiff(product, geomeld_model, tmp_path):
