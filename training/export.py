@@ -21,7 +21,14 @@ from torch import nn
 
 from model_core import __version__
 from model_core.bands import MODEL_BANDS, S1_BANDS, S2_BANDS
-from model_core.model import INPUT_MULTIPLE, GeoMeldConfig, GeoMeldFM, InferenceImageEncoder, build_model
+from model_core.model import (
+    INPUT_MULTIPLE,
+    GeoMeldConfig,
+    GeoMeldFM,
+    ImageEncoder,
+    InferenceImageEncoder,
+    build_model,
+)
 from model_core.runtime import CARD_NAME, IMAGE_ENCODER, TEXT_ENCODER, TOKENIZER, sha256_file
 from model_core.tokenizer import GLOSSARY, TextTokenizer
 
@@ -79,6 +86,25 @@ def _declare_fullres_sum_shape(path: Path, channels: int) -> None:
     onnx.save(graph_model, str(path))
 
 
+def export_image_encoder(encoder: ImageEncoder, path: Path) -> Path:
+    """Write the inference graph of `encoder` (`InferenceImageEncoder`: inputs image, band_mask, keep) to `path`."""
+    image, band_mask = _sample_image(encoder.config, 64, 64, seed=0)
+    _onnx_export(
+        InferenceImageEncoder(encoder.eval()),
+        (image, band_mask, _full_window(image)),
+        path,
+        ["image", "band_mask", "keep"],
+        ["dense", "origin"],
+        {
+            "image": {0: "batch", 2: "height", 3: "width"},
+            "band_mask": {0: "batch"},
+            "dense": {0: "batch", 2: "window_height", 3: "window_width"},
+        },
+    )
+    _declare_fullres_sum_shape(path, encoder.config.embed_dim)
+    return path
+
+
 def _sample_image(config: GeoMeldConfig, height: int, width: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """A plausible input around the normalisation statistics, with B10 and S1 absent."""
     generator = torch.Generator().manual_seed(seed)
@@ -91,42 +117,60 @@ def _sample_image(config: GeoMeldConfig, height: int, width: int, seed: int) -> 
     return image, band_mask
 
 
+def parity_sample(config: GeoMeldConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 2 x 96 x 160 px sample that exported graphs are checked on (the second image lacks B10 and S1)."""
+    return _sample_image(config, 96, 160, seed=1)
+
+
 def _full_window(image: torch.Tensor) -> torch.Tensor:
     return torch.tensor([0, 0, image.shape[2], image.shape[3]], dtype=torch.int64)
 
 
-def check_parity(model: GeoMeldFM, tokenizer: TextTokenizer, folder: Path) -> float:
-    """Largest absolute difference between torch and ONNX Runtime outputs on a sample; raises if above 1e-4.
+def image_parity(encoder: ImageEncoder, path: Path) -> float:
+    """Largest absolute difference between `encoder` in torch and the image graph at `path`; raises above 1e-4.
 
-    The image encoder is compared on the whole sample and on a kept window that starts off the stride-4 grid.
+    The graph is compared on a whole sample and on a kept window that starts off the stride-4 grid.
     """
     import onnxruntime as ort
 
-    config = model.config
-    image, band_mask = _sample_image(config, 96, 160, seed=1)
-    tokens = torch.from_numpy(tokenizer.encode(["dense forest", "a river next to farmland"], config.context_length))
+    image, band_mask = parity_sample(encoder.config)
     with torch.no_grad():
-        dense, _ = model.image(image, band_mask)
-        text = model.text(tokens)
-    providers = ["CPUExecutionProvider"]
-    image_session = ort.InferenceSession(str(folder / IMAGE_ENCODER), providers=providers)
-    text_session = ort.InferenceSession(str(folder / TEXT_ENCODER), providers=providers)
+        dense = encoder.eval()(image, band_mask)[0].numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     feeds = {"image": image.numpy(), "band_mask": band_mask.numpy()}
-    ort_dense, _ = image_session.run(None, {**feeds, "keep": _full_window(image).numpy()})
+    whole, _ = session.run(None, {**feeds, "keep": _full_window(image).numpy()})
     top, left, height, width = PARITY_WINDOW
-    window, (row, col) = image_session.run(None, {**feeds, "keep": np.array(PARITY_WINDOW, dtype=np.int64)})
-    (ort_text,) = text_session.run(None, {"tokens": tokens.numpy()})
+    window, (row, col) = session.run(None, {**feeds, "keep": np.array(PARITY_WINDOW, dtype=np.int64)})
     kept = window[:, :, top - row : top - row + height, left - col : left - col + width]
     if min(row, col) < 0 or kept.shape[2:] != (height, width):
         raise RuntimeError(f"the exported encoder's window at {row},{col} does not hold the kept window")
     worst = max(
-        float(np.abs(ort_dense - dense.numpy()).max()),
-        float(np.abs(kept - dense[:, :, top : top + height, left : left + width].numpy()).max()),
-        float(np.abs(ort_text - text.numpy()).max()),
+        float(np.abs(whole - dense).max()),
+        float(np.abs(kept - dense[:, :, top : top + height, left : left + width]).max()),
     )
+    _check_tolerance(worst)
+    return worst
+
+
+def _check_tolerance(worst: float) -> None:
     if worst > PARITY_TOLERANCE:
         raise RuntimeError(f"ONNX export differs from torch by {worst:.2e} (> {PARITY_TOLERANCE:g})")
-    return worst
+
+
+def check_parity(model: GeoMeldFM, tokenizer: TextTokenizer, folder: Path) -> float:
+    """Largest absolute difference between torch and ONNX Runtime outputs (image and text); raises above 1e-4."""
+    import onnxruntime as ort
+
+    tokens = torch.from_numpy(
+        tokenizer.encode(["dense forest", "a river next to farmland"], model.config.context_length)
+    )
+    with torch.no_grad():
+        text = model.text(tokens).numpy()
+    session = ort.InferenceSession(str(folder / TEXT_ENCODER), providers=["CPUExecutionProvider"])
+    (ort_text,) = session.run(None, {"tokens": tokens.numpy()})
+    worst = float(np.abs(ort_text - text).max())
+    _check_tolerance(worst)
+    return max(image_parity(model.image, folder / IMAGE_ENCODER), worst)
 
 
 def build_card(config: GeoMeldConfig, model: GeoMeldFM, card_extra: dict | None, files: dict[str, str]) -> dict:
@@ -169,20 +213,7 @@ def export_model(
     model = model.eval()
     staging = Path(tempfile.mkdtemp(prefix=".export.", dir=out_dir))
     try:
-        image, band_mask = _sample_image(config, 64, 64, seed=0)
-        _onnx_export(
-            InferenceImageEncoder(model.image),
-            (image, band_mask, _full_window(image)),
-            staging / IMAGE_ENCODER,
-            ["image", "band_mask", "keep"],
-            ["dense", "origin"],
-            {
-                "image": {0: "batch", 2: "height", 3: "width"},
-                "band_mask": {0: "batch"},
-                "dense": {0: "batch", 2: "window_height", 3: "window_width"},
-            },
-        )
-        _declare_fullres_sum_shape(staging / IMAGE_ENCODER, config.embed_dim)
+        export_image_encoder(model.image, staging / IMAGE_ENCODER)
         tokens = torch.from_numpy(tokenizer.encode(["forest", "a river"], config.context_length))
         _onnx_export(
             model.text, (tokens,), staging / TEXT_ENCODER, ["tokens"], ["text"], {"tokens": {0: "n"}, "text": {0: "n"}}
