@@ -62,6 +62,13 @@ class Row:
         return [self.what, f"{self.value:.{digits}f}", self.unit, self.bar, status]
 
 
+def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """The machine's speed right now: GFLOP/s of numpy float32 matrix products (best of `repeats`)."""
+    a = np.random.default_rng(0).random((size, size), dtype=np.float32)
+    best = min(timed(np.matmul, a, a)[1] for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
 def throughput_rows(
     raster: SentinelRaster, model: GeoMeldModel, threads: int, folder: Path, device: str = "cpu"
 ) -> list[Row]:
@@ -77,7 +84,9 @@ def throughput_rows(
     size = f"{raster.width}^2 px"
     # Each run writes the whole file anew (no cache) and renames it over the last one; the first run also grows
     # ONNX Runtime's memory arena, once per session.
+    speed_before = matmul_gflops()
     engine_s = median_seconds(lambda: embed_raster(raster, model, folder / f"throughput_{label}.tif"), ENGINE_RUNS)
+    speed_after = matmul_gflops()
     multiple = model.input_multiple
     tiles = aligned_tiles(raster.width, raster.height, DEFAULT_TILE, DEFAULT_OVERLAP, multiple)
     parts = [raster.read(tile.read) for tile in tiles]
@@ -98,6 +107,12 @@ def throughput_rows(
     del whole
     on_cpu = device == "cpu"
     return [
+        Row(
+            "machine speed before / after the engine runs: numpy float32 2048^2 matmul (best of 5; the speed of "
+            "this kind of machine varies from day to day, so compare px/s across runs with it)",
+            speed_before,
+            f"GFLOP/s ({speed_after:.0f} after)",
+        ),
         Row(
             f"embed {size}, engine embed_raster (ORT, {DEFAULT_TILE} px tiles + {DEFAULT_OVERLAP} overlap, I/O; "
             f"median of {ENGINE_RUNS} runs)",
