@@ -9,7 +9,7 @@ import numpy as np
 
 from training.baselines import PooledPCA, band_statistics, random_forest
 from training.data.eurosat import EuroSATMS
-from training.evaluate import MODEL_NAME, RANDOM_NAME, evaluate, image_set, write_report
+from training.evaluate import MODEL_NAME, RANDOM_NAME, Encoder, evaluate, image_set, random_encoder, write_report
 
 from .test_pretrain import build_tiny_pack
 
@@ -58,3 +58,13 @@ def test_baselines_band_statistics_and_pca(data_dir: Path) -> None:
     labels = np.array([labels[0] for labels in data.labels])
     forest = random_forest(0).fit(stats, labels)
     assert forest.n_estimators == 500 and (forest.predict(stats) == labels).mean() > 0.9
+
+
+def test_random_encoder_baseline_is_the_same_model_in_every_run(weights_dir: Path, tmp_path: Path) -> None:
+    texts = ["forest", "a river next to farmland", "flooded fields"]
+    image = np.random.default_rng(0).uniform(0.0, 0.4, (15, 64, 64)).astype(np.float32)
+    mask = np.ones(15, dtype=np.float32)
+    encoders = [random_encoder(weights_dir, tmp_path / name) for name in ("first", "second")]
+    assert encoders[0].model.tokenizer.vocab_size == Encoder(weights_dir).model.tokenizer.vocab_size
+    np.testing.assert_array_equal(encoders[0].text(texts), encoders[1].text(texts))
+    np.testing.assert_array_equal(encoders[0].dense(image, mask), encoders[1].dense(image, mask))

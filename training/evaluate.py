@@ -171,12 +171,15 @@ class Encoder:
 
 
 def random_encoder(weights_dir: Path, out_dir: Path) -> Encoder:
-    """A randomly initialised encoder of the same architecture (and normalisation) as the weights in `weights_dir`."""
+    """A randomly initialised encoder of the same architecture, normalisation and tokenizer as `weights_dir`'s
+    (seeded, so the baseline is the same model in every run)."""
     from model_core.model import GeoMeldConfig
-    from model_core.runtime import read_card
+    from model_core.runtime import TOKENIZER, read_card
+    from model_core.tokenizer import TextTokenizer
     from training.export import export_random
 
-    export_random(out_dir, GeoMeldConfig.from_dict(read_card(weights_dir)["architecture"]), seed=1)
+    config = GeoMeldConfig.from_dict(read_card(weights_dir)["architecture"])
+    export_random(out_dir, config, seed=1, tokenizer=TextTokenizer.load(weights_dir / TOKENIZER))
     return Encoder(out_dir)
 
 

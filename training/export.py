@@ -231,10 +231,17 @@ def export_model(
     return out_dir
 
 
-def export_random(out_dir: Path, config: GeoMeldConfig | None = None, seed: int = 0) -> Path:
-    """Export a randomly initialised model with a tokenizer trained on GLOSSARY (for tests before training)."""
+def export_random(
+    out_dir: Path, config: GeoMeldConfig | None = None, seed: int = 0, tokenizer: TextTokenizer | None = None
+) -> Path:
+    """Export a randomly initialised model (for tests before training, and the random-encoder baseline).
+
+    `tokenizer` defaults to one trained on GLOSSARY, whose token ids differ from process to process (the tokenizers
+    library breaks ties between equally frequent merges in hash-map order, huggingface/tokenizers#1794): pass a
+    saved tokenizer for a model that is the same in every run.
+    """
     torch.manual_seed(seed)
-    tokenizer = TextTokenizer.train(GLOSSARY, vocab_size=4096)
+    tokenizer = tokenizer or TextTokenizer.train(GLOSSARY, vocab_size=4096)
     config = config or GeoMeldConfig()
     model = build_model(config)
     extra = {"training": {"status": "untrained: random weights for testing"}}
