@@ -15,7 +15,7 @@ from model_core.model import GeoMeldConfig, GlobalResponseNorm, ImageEncoder, fo
 from model_core.runtime import CARD_NAME, IMAGE_ENCODER, load_model, read_card, sha256_file
 from training.export import image_parity
 from training.onnx_weights import image_encoder_from_onnx
-from training.reexport import FOLD_MIN_COSINE, reexport
+from training.reexport import FOLD_MIN_COSINE, SIMPLIFICATIONS, reexport
 
 from .conftest import shared
 
@@ -78,14 +78,15 @@ def test_bundled_encoder_is_rebuilt_from_its_graph(weights_dir):
 
 def test_bundled_card_records_the_folded_stages_and_their_measured_difference(weights_dir):
     card = read_card(weights_dir)
-    simplification = card.get("inference_simplification")
-    if simplification is None:
+    simplifications = card.get(SIMPLIFICATIONS)
+    if not simplifications:
         pytest.skip("the weights folder has no folded response norms")
-    folded = simplification["folded_grn_stages"]
+    folded = {stage for entry in simplifications for stage in entry["folded_grn_stages"]}
     assert [not on for on in card["architecture"]["grn_stages"]] == [stage in folded for stage in range(4)]
-    differences = simplification["difference_to_trained_graph"]
-    assert len(differences) >= 3
-    assert min(entry["min_cosine"] for entry in differences.values()) >= FOLD_MIN_COSINE
+    for entry in simplifications:
+        differences = entry["difference_to_previous_graph"]
+        assert len(differences) >= 3 and len(entry["previous_image_encoder_sha256"]) == 64
+        assert min(value["min_cosine"] for value in differences.values()) >= FOLD_MIN_COSINE
 
 
 def test_reexport_keeps_the_function_and_the_other_files(weights_dir, tmp_path):

@@ -5,9 +5,9 @@ the torch encoder is rebuilt from the folder's own image_encoder.onnx (`training
 that graph, exported again and checked against the new graph. `--fold-grn 0,1` also folds the response
 normalisation of those stages into the next layer (`model_core.model.fold_response_norms`), an approximation: the
 new graph is compared with the old one on the parity sample and on the rasters given with `--check`, the
-differences are written into the card, and a fold that leaves any pixel's embedding with a cosine similarity
-under 0.999 to the old one is refused. The text encoder, the tokenizer and the other card fields are kept. Files
-are replaced atomically, the card last.
+differences are added to the card's `inference_simplifications`, and a fold that leaves any pixel's embedding
+with a cosine similarity under 0.999 to the old one is refused. The text encoder, the tokenizer and the other card
+fields are kept. Files are replaced atomically, the card last.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from training.onnx_weights import image_encoder_from_onnx
 # Every pixel's embedding from a folded graph keeps at least this cosine similarity to the trained graph's.
 FOLD_MIN_COSINE = 0.999
 CHECK_WINDOW = 512
+# The card's list of approximations made after training, each with what it was measured against.
+SIMPLIFICATIONS = "inference_simplifications"
 
 
 def _write_folder(graph: Path, card: dict, out_dir: Path, source_dir: Path) -> None:
@@ -104,11 +106,13 @@ def reexport(
                 raise RuntimeError(
                     f"folding GRN of stages {stages} leaves an embedding at cosine {worst:.4f} to the old"
                 )
-            card["inference_simplification"] = {
+            simplification = {
                 "folded_grn_stages": stages,
                 "command": "python -m training.reexport --fold-grn " + ",".join(map(str, stages)),
-                "difference_to_trained_graph": differences,
+                "previous_image_encoder_sha256": card["files"][IMAGE_ENCODER],
+                "difference_to_previous_graph": differences,
             }
+            card[SIMPLIFICATIONS] = [*card.get(SIMPLIFICATIONS, []), simplification]
         _write_folder(graph, card, out_dir or weights_dir, source)
     return recovered, exported
 
