@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -22,31 +23,19 @@ from pathlib import Path
 
 import numpy as np
 
-from model_core.atomic import copy_atomic, write_text_atomic
 from model_core.io import Window, open_raster
 from model_core.model import INPUT_MULTIPLE, GeoMeldConfig, fold_response_norms
 from model_core.paths import BUNDLED_WEIGHTS_DIR
 from model_core.runtime import CARD_NAME, IMAGE_ENCODER, pad_to_multiple, sha256_file
 from training.export import export_image_encoder, image_parity, parity_sample
 from training.onnx_weights import image_encoder_from_onnx
+from training.publish import publish
 
 # Every pixel's embedding from a folded graph keeps at least this cosine similarity to the trained graph's.
 FOLD_MIN_COSINE = 0.999
 CHECK_WINDOW = 512
 # The card's list of approximations made after training, each with what it was measured against.
 SIMPLIFICATIONS = "inference_simplifications"
-
-
-def _write_folder(graph: Path, card: dict, out_dir: Path, source_dir: Path) -> None:
-    """Write `graph` as the image encoder of `out_dir`, the other files from `source_dir`, then `card`."""
-    files = dict(card["files"], **{IMAGE_ENCODER: sha256_file(graph)})
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stale = out_dir / CARD_NAME
-    if stale.exists():
-        stale.unlink()  # the folder is incomplete until the new card is written
-    for name in files:
-        copy_atomic(graph if name == IMAGE_ENCODER else source_dir / name, out_dir / name)
-    write_text_atomic(out_dir / CARD_NAME, json.dumps({**card, "files": files}, indent=2) + "\n")
 
 
 def _check_images(config: GeoMeldConfig, rasters: Sequence[Path]) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -94,13 +83,13 @@ def reexport(
     if fold:
         encoder = fold_response_norms(encoder, fold)
         card = {**card, "architecture": encoder.config.to_dict()}
-    with tempfile.TemporaryDirectory() as folder:  # the sources must outlive the replacement of the folder
-        source = Path(shutil.copytree(weights_dir, Path(folder) / "source"))
+    with tempfile.TemporaryDirectory() as folder:  # the new folder is staged here, then published over the old
+        staged = Path(shutil.copytree(weights_dir, Path(folder) / "staged"))
         graph = export_image_encoder(encoder, Path(folder) / IMAGE_ENCODER)
         exported = image_parity(encoder, graph)
         if fold:
             stages = sorted(set(fold))
-            differences = graph_differences(source / IMAGE_ENCODER, graph, _check_images(encoder.config, check))
+            differences = graph_differences(staged / IMAGE_ENCODER, graph, _check_images(encoder.config, check))
             worst = min(entry["min_cosine"] for entry in differences.values())
             if worst < FOLD_MIN_COSINE:
                 raise RuntimeError(
@@ -113,7 +102,10 @@ def reexport(
                 "difference_to_previous_graph": differences,
             }
             card[SIMPLIFICATIONS] = [*card.get(SIMPLIFICATIONS, []), simplification]
-        _write_folder(graph, card, out_dir or weights_dir, source)
+        os.replace(graph, staged / IMAGE_ENCODER)
+        card["files"] = dict(card["files"], **{IMAGE_ENCODER: sha256_file(staged / IMAGE_ENCODER)})
+        (staged / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+        publish(staged, None, out_dir or weights_dir)  # verifies the checksums, writes the card last
     return recovered, exported
 
 
