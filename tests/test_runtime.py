@@ -7,13 +7,14 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 import torch
 
 from model_core.errors import ModelWeightsError, QueryInputError
 from model_core.io import Window, open_raster
 from model_core.model import GeoMeldConfig, build_model
-from model_core.runtime import get_model, load_model, pad_to_multiple, sha256_file
+from model_core.runtime import CODE_SCALE, CODE_ZERO_POINT, get_model, load_model, pad_to_multiple, sha256_file
 from model_core.tokenizer import GLOSSARY, TextTokenizer
 from training.export import export_model
 from training.export import main as export_main
@@ -112,6 +113,18 @@ def test_kept_window_is_the_same_part_of_the_whole_map(exported, keep):
     assert np.abs(window - whole[:, :, row : row + height, col : col + width]).max() <= 1e-4
 
 
+def test_byte_codes_are_the_quantised_embeddings(geomeld_model):
+    image, band_mask, _ = _read("bigearthnet_v2")
+    keep = (5, 9, 100, 90)
+    dense = geomeld_model.embed_dense(image, band_mask, keep)
+    codes = geomeld_model.embed_codes(image, band_mask, keep)
+    assert codes.dtype == np.uint8 and codes.shape == dense.shape == (1, 64, 100, 90)
+    assert codes.min() >= 1  # 0 is left for nodata
+    steps = np.abs(codes.astype(np.int16) - (np.rint(dense / CODE_SCALE) + CODE_ZERO_POINT))
+    assert steps.max() <= 1 and np.count_nonzero(steps) <= 1e-4 * steps.size  # only at rounding ties
+    assert np.abs((codes.astype(np.int16) - CODE_ZERO_POINT) * CODE_SCALE - dense).max() <= CODE_SCALE
+
+
 @pytest.mark.parametrize("keep", [(-1, 0, 10, 10), (0, 0, 0, 10), (200, 0, 25, 10), (0, 215, 10, 10)])
 def test_kept_window_outside_the_image_is_refused(geomeld_model, keep):
     image = open_raster(shared(PATCHES["terramesh_crop"][0])).read()
@@ -180,6 +193,21 @@ def test_image_graph_without_the_kept_window_input_is_refused(weights_dir, tmp_p
                       input_names=["image", "band_mask"], output_names=["dense", "pooled"])  # fmt: skip
     _resign_image_encoder(folder)
     with pytest.raises(ModelWeightsError, match="does not take the inputs image, band_mask, keep"):
+        load_model(folder)
+
+
+def test_image_graph_without_byte_codes_is_refused(weights_dir, tmp_path):
+    """The graph as exported before it gave byte codes: same inputs, outputs dense and origin only."""
+    folder = _copy(weights_dir, tmp_path)
+    path = folder / "image_encoder.onnx"
+    graph_model = onnx.load(str(path))
+    graph = graph_model.graph
+    quantise = next(node for node in graph.node if "codes" in node.output)
+    graph.node.remove(quantise)
+    graph.output.remove(next(output for output in graph.output if output.name == "codes"))
+    onnx.save(graph_model, str(path))
+    _resign_image_encoder(folder)
+    with pytest.raises(ModelWeightsError, match="give the outputs dense, origin, codes"):
         load_model(folder)
 
 

@@ -29,7 +29,15 @@ from model_core.model import (
     InferenceImageEncoder,
     build_model,
 )
-from model_core.runtime import CARD_NAME, IMAGE_ENCODER, TEXT_ENCODER, TOKENIZER, sha256_file
+from model_core.runtime import (
+    CARD_NAME,
+    CODE_SCALE,
+    CODE_ZERO_POINT,
+    IMAGE_ENCODER,
+    TEXT_ENCODER,
+    TOKENIZER,
+    sha256_file,
+)
 from model_core.tokenizer import GLOSSARY, TextTokenizer
 
 OPSET = 17
@@ -86,8 +94,27 @@ def _declare_fullres_sum_shape(path: Path, channels: int) -> None:
     onnx.save(graph_model, str(path))
 
 
+def _add_codes_output(path: Path, channels: int) -> None:
+    """Add the output `codes`: the dense embeddings quantised to bytes (QuantizeLinear, CODE_SCALE and
+    CODE_ZERO_POINT), which the engine writes to int8 embedding rasters as they are."""
+    graph_model = onnx.load(str(path))
+    graph = graph_model.graph
+    graph.initializer.extend(
+        [
+            onnx.helper.make_tensor("codes_scale", onnx.TensorProto.FLOAT, [], [CODE_SCALE]),
+            onnx.helper.make_tensor("codes_zero_point", onnx.TensorProto.UINT8, [], [CODE_ZERO_POINT]),
+        ]
+    )
+    graph.node.append(onnx.helper.make_node("QuantizeLinear", ["dense", "codes_scale", "codes_zero_point"], ["codes"]))
+    shape = ["batch", channels, "window_height", "window_width"]
+    graph.output.append(onnx.helper.make_tensor_value_info("codes", onnx.TensorProto.UINT8, shape))
+    onnx.checker.check_model(graph_model)
+    onnx.save(graph_model, str(path))
+
+
 def export_image_encoder(encoder: ImageEncoder, path: Path) -> Path:
-    """Write the inference graph of `encoder` (`InferenceImageEncoder`: inputs image, band_mask, keep) to `path`."""
+    """Write the inference graph of `encoder` (`InferenceImageEncoder`: inputs image, band_mask, keep; outputs
+    dense, origin, codes) to `path`."""
     image, band_mask = _sample_image(encoder.config, 64, 64, seed=0)
     _onnx_export(
         InferenceImageEncoder(encoder.eval()),
@@ -102,6 +129,7 @@ def export_image_encoder(encoder: ImageEncoder, path: Path) -> Path:
         },
     )
     _declare_fullres_sum_shape(path, encoder.config.embed_dim)
+    _add_codes_output(path, encoder.config.embed_dim)
     return path
 
 
@@ -129,7 +157,8 @@ def _full_window(image: torch.Tensor) -> torch.Tensor:
 def image_parity(encoder: ImageEncoder, path: Path) -> float:
     """Largest absolute difference between `encoder` in torch and the image graph at `path`; raises above 1e-4.
 
-    The graph is compared on a whole sample and on a kept window that starts off the stride-4 grid.
+    The graph is compared on a whole sample and on a kept window that starts off the stride-4 grid; its byte codes
+    (graphs exported before there were codes have none) must be the quantised dense embeddings within one step.
     """
     import onnxruntime as ort
 
@@ -138,9 +167,13 @@ def image_parity(encoder: ImageEncoder, path: Path) -> float:
         dense = encoder.eval()(image, band_mask)[0].numpy()
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     feeds = {"image": image.numpy(), "band_mask": band_mask.numpy()}
-    whole, _ = session.run(None, {**feeds, "keep": _full_window(image).numpy()})
+    whole, _ = session.run(["dense", "origin"], {**feeds, "keep": _full_window(image).numpy()})
+    if "codes" in [output.name for output in session.get_outputs()]:
+        (codes,) = session.run(["codes"], {**feeds, "keep": _full_window(image).numpy()})
+        if np.abs(codes - (np.rint(whole / CODE_SCALE) + CODE_ZERO_POINT)).max() > 1:
+            raise RuntimeError("the exported encoder's codes are not its quantised dense embeddings")
     top, left, height, width = PARITY_WINDOW
-    window, (row, col) = session.run(None, {**feeds, "keep": np.array(PARITY_WINDOW, dtype=np.int64)})
+    window, (row, col) = session.run(["dense", "origin"], {**feeds, "keep": np.array(PARITY_WINDOW, dtype=np.int64)})
     kept = window[:, :, top - row : top - row + height, left - col : left - col + width]
     if min(row, col) < 0 or kept.shape[2:] != (height, width):
         raise RuntimeError(f"the exported encoder's window at {row},{col} does not hold the kept window")

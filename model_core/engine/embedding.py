@@ -3,6 +3,7 @@
 An embedding raster has one band per embedding dimension on the input grid (or a grid `stride` times coarser).
 `int8` encoding stores round(value * 127) + 128 as bytes (0 = nodata) with the band scale 1/127 and offset -128/127,
 so GDAL and QGIS decode it; `float32` stores the values as they are (nodata NaN). GDAL 3.6 has no Float16.
+At stride 1 the model's own byte codes are written (`GeoMeldModel.embed_codes`, the same rounding).
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ from ..gdal_cache import gdal_cache_at_most
 from ..io import SentinelRaster, Window, atomic_geotiff, iter_windows
 from ..overviews import StreamedOverviews, overview_factors
 from ..prefetch import prefetched
+from ..runtime import CODE_SCALE, CODE_ZERO_POINT
 from .cache import EmbeddingCache, embedding_key
 from .grid import Tile, aligned_tiles
 
 gdal.UseExceptions()
 
 ENCODINGS: tuple[str, ...] = ("int8", "float32")
-INT8_SCALE = 1.0 / 127.0
-INT8_OFFSET = -128.0 / 127.0
+INT8_SCALE = CODE_SCALE
+INT8_OFFSET = -CODE_ZERO_POINT * CODE_SCALE
 MARKER = "GEOMELD_EMBEDDING"
 # Measured on the demo scene: overlap 32 leaves seams (max difference to a whole-image run 0.14), 128 gives 0.03.
 # 896 px tiles keep 77 % of what they compute (640 px: 64 %) and ONNX Runtime needs about 1 GB for one.
@@ -182,14 +184,19 @@ def _encode(values: np.ndarray, valid: np.ndarray, encoding: str) -> np.ndarray:
     """Encode unit embeddings for the file; may overwrite `values` (the model output, which is not used again)."""
     if encoding == "int8":
         # |v| <= 1, so v * 127 + 128.5 lies in [1.5, 255.5]: truncation rounds it to 1..255 and 0 stays nodata.
-        np.multiply(values, np.float32(127.0), out=values)
-        values += np.float32(128.5)
-        coded = values.astype(np.uint8)
-        coded[:, ~valid] = 0
-        return coded
+        np.multiply(values, np.float32(1.0 / CODE_SCALE), out=values)
+        values += np.float32(CODE_ZERO_POINT + 0.5)
+        return _blank_nodata(values.astype(np.uint8), valid)
     coded = values.astype(np.float32, copy=True)
     coded[:, ~valid] = np.nan
     return coded
+
+
+def _blank_nodata(codes: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Byte codes with the pixels outside `valid` set to 0 (nodata), in place."""
+    if not valid.all():
+        codes[:, ~valid] = 0
+    return codes
 
 
 def _check_extent(raster: SentinelRaster, extent: Window) -> None:
@@ -216,20 +223,25 @@ def _read_tile(raster: SentinelRaster, extent: Window, item: Tile) -> tuple[np.n
 def _store_tile(
     dataset: gdal.Dataset,
     overviews: StreamedOverviews,
-    dense: np.ndarray,
+    output: np.ndarray,
     valid: np.ndarray,
     item: Tile,
     stride: int,
     encoding: str,
 ) -> None:
-    """Pool and encode a tile's kept embeddings, write them and their overview samples, and flush them to the file.
+    """Pool and encode a tile's kept embeddings (or take the model's byte codes as they are), write them and their
+    overview samples, and flush them to the file.
 
     Kept parts start on multiples of the tile step, which are whole blocks of the file at stride 1: each block is
     compressed once, here, and the block cache holds no unwritten data another thread would have to flush.
     """
     row, col, height, width = item.kept_in_read()
-    values, mask = _pool(dense, valid[row : row + height, col : col + width], stride)
-    coded = _encode(values, mask, encoding)
+    kept_valid = valid[row : row + height, col : col + width]
+    if output.dtype == np.uint8:
+        coded = _blank_nodata(output, kept_valid)
+    else:
+        values, mask = _pool(output, kept_valid, stride)
+        coded = _encode(values, mask, encoding)
     dataset.WriteArray(coded, item.keep.col // stride, item.keep.row // stride)
     overviews.add(coded, item.keep.col // stride, item.keep.row // stride)
     dataset.FlushCache()
@@ -277,15 +289,16 @@ def _write_embedding(
         overviews = StreamedOverviews(dataset, overview_factors(out_w, out_h, dim, np.dtype(dtype).itemsize))
         # One thread reads the next tile and another encodes and writes the last one while the model runs (ONNX
         # Runtime, numpy and GDAL release the GIL); each GDAL dataset is only ever used by one of them.
+        embed = model.embed_codes if encoding == "int8" and stride == 1 else model.embed_dense
         with ThreadPoolExecutor(max_workers=1) as writer:
             last_write: Future | None = None
             read = functools.partial(_read_tile, raster, extent)
             for number, (item, (image, valid)) in enumerate(prefetched(read, tiles)):
                 feedback.check_cancelled()
-                dense = np.asarray(model.embed_dense(image[np.newaxis], raster.band_mask, item.kept_in_read()))[0]
+                output = np.asarray(embed(image[np.newaxis], raster.band_mask, item.kept_in_read()))[0]
                 if last_write is not None:
                     last_write.result()  # at most one tile waits to be written: memory stays bounded
-                last_write = writer.submit(_store_tile, dataset, overviews, dense, valid, item, stride, encoding)
+                last_write = writer.submit(_store_tile, dataset, overviews, output, valid, item, stride, encoding)
                 feedback.set_progress(100.0 * (number + 1) / len(tiles))
             if last_write is not None:
                 last_write.result()
