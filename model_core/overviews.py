@@ -20,11 +20,13 @@ OVERVIEW_MIN_SIDE = 256
 OVERVIEW_MIN_BYTES = 32 * 1024 * 1024
 
 
-def overview_factors(width: int, height: int, bands: int, itemsize: int) -> list[int]:
-    """The overview factors a raster of this size gets (none for small rasters)."""
+def overview_factors(width: int, height: int, bands: int, itemsize: int, first: int = 2) -> list[int]:
+    """The overview factors from `first` on that a raster of this size gets (none for small rasters)."""
     if width * height * bands * itemsize <= OVERVIEW_MIN_BYTES:
         return []
-    return [factor for factor in OVERVIEW_FACTORS if min(width, height) // factor >= OVERVIEW_MIN_SIDE]
+    return [
+        factor for factor in OVERVIEW_FACTORS if factor >= first and min(width, height) // factor >= OVERVIEW_MIN_SIDE
+    ]
 
 
 class _Level:

@@ -42,6 +42,10 @@ MARKER = "GEOMELD_EMBEDDING"
 DEFAULT_TILE = 896
 DEFAULT_OVERLAP = 128
 TILE_SIZE_ENV = "GEOMELD_TILE_SIZE"  # set by the QGIS plugin from its settings
+# Embedding rasters are read at full resolution or as decimated samples, and drawn only when a user adds one: their
+# overviews start at 1/4, since a 1/2 level would add a quarter of the raster's bytes and about a tenth of its
+# embedding time (measured on 2048^2 px: 0.57 -> 0.63 Mpx/s, 114 -> 89 MB).
+FIRST_OVERVIEW = 4
 # GDAL's block cache defaults to 5 % of the RAM and would keep that much of blocks already read and written: while an
 # embedding raster is written it is held to this size (and restored after), so a 10980^2 px tile needs under 2 GB.
 EMBED_GDAL_CACHE = 128 * 1024 * 1024
@@ -286,7 +290,8 @@ def _write_embedding(
             if encoding == "int8":
                 band.SetScale(INT8_SCALE)
                 band.SetOffset(INT8_OFFSET)
-        overviews = StreamedOverviews(dataset, overview_factors(out_w, out_h, dim, np.dtype(dtype).itemsize))
+        levels = overview_factors(out_w, out_h, dim, np.dtype(dtype).itemsize, FIRST_OVERVIEW)
+        overviews = StreamedOverviews(dataset, levels)
         # One thread reads the next tile and another encodes and writes the last one while the model runs (ONNX
         # Runtime, numpy and GDAL release the GIL); each GDAL dataset is only ever used by one of them.
         embed = model.embed_codes if encoding == "int8" and stride == 1 else model.embed_dense
