@@ -167,11 +167,9 @@ def image_parity(encoder: ImageEncoder, path: Path) -> float:
         dense = encoder.eval()(image, band_mask)[0].numpy()
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     feeds = {"image": image.numpy(), "band_mask": band_mask.numpy()}
-    whole, _ = session.run(["dense", "origin"], {**feeds, "keep": _full_window(image).numpy()})
-    if "codes" in [output.name for output in session.get_outputs()]:
-        (codes,) = session.run(["codes"], {**feeds, "keep": _full_window(image).numpy()})
-        if np.abs(codes - (np.rint(whole / CODE_SCALE) + CODE_ZERO_POINT)).max() > 1:
-            raise RuntimeError("the exported encoder's codes are not its quantised dense embeddings")
+    whole, _, *codes = session.run(None, {**feeds, "keep": _full_window(image).numpy()})
+    if codes and np.abs(codes[0] - (np.rint(whole / CODE_SCALE) + CODE_ZERO_POINT)).max() > 1:
+        raise RuntimeError("the exported encoder's codes are not its quantised dense embeddings")
     top, left, height, width = PARITY_WINDOW
     window, (row, col) = session.run(["dense", "origin"], {**feeds, "keep": np.array(PARITY_WINDOW, dtype=np.int64)})
     kept = window[:, :, top - row : top - row + height, left - col : left - col + width]
