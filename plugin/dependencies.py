@@ -25,7 +25,6 @@ MODULES = {
     "numpy": "numpy",
     "onnxruntime": "onnxruntime",
     "scikit-learn": "sklearn",
-    "shapely": "shapely",
     "pyproj": "pyproj",
     "tokenizers": "tokenizers",
 }

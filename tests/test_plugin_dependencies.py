@@ -16,7 +16,6 @@ def test_runtime_requirements_are_met_here(loaded_plugin):
         "numpy",
         "onnxruntime",
         "scikit-learn",
-        "shapely",
         "pyproj",
         "tokenizers",
     ]

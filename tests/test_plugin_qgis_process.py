@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from osgeo import gdal
+from osgeo import gdal, ogr
 
 from tests.conftest import REPO_ROOT, shared
 
@@ -97,6 +97,22 @@ def test_zeroshot_from_the_command_line(qgis_process, tmp_path):
     )
     dataset = gdal.Open(results["OUTPUT"])
     assert set(dataset.GetRasterBand(1).ReadAsArray().ravel()) <= {0, 1, 2}
+
+
+def test_polygons_from_the_command_line(qgis_process, tmp_path):
+    """Polygons and areas inside qgis_process, whose QGIS libraries (and their GEOS) are loaded before the plugin."""
+    classes = run_json(
+        qgis_process, "zeroshot_segmentation", INPUT=shared(CHIP), CLASSES="water,forest", OUTPUT=tmp_path / "z.tif"
+    )["OUTPUT"]
+    results = run_json(qgis_process, "vectorize", INPUT=classes, SIMPLIFY=15, OUTPUT=tmp_path / "polygons.gpkg")
+    source = ogr.Open(results["OUTPUT"])
+    areas = [feature.GetField("area_ha") for feature in source.GetLayer(0)]
+    source = None
+    assert areas and all(feature_area > 0 for feature_area in areas)
+    dataset = gdal.Open(classes)
+    valid = (dataset.GetRasterBand(1).ReadAsArray() > 0).sum() * 0.01  # 10 m pixels, in hectares
+    assert sum(areas) == pytest.approx(valid, rel=0.05)  # simplified outlines move the area a little
+    assert Path(results["AREAS"]).read_text().startswith("class_id,class_name,polygons,area_ha,percent")
 
 
 def test_bad_raster_fails_with_one_sentence(qgis_process, tmp_path):

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, ogr
 from scipy import ndimage
-from shapely.geometry import Polygon
 
 from ..errors import QueryInputError, RasterInputError
 from ..feedback import Feedback, ensure_feedback
@@ -77,7 +76,7 @@ def _row_areas_ha(grid: Grid) -> np.ndarray:
     corners = np.array([(0, 0), (1, 0), (1, 1), (0, 1)], dtype=np.float64)
     # Pixel area varies smoothly down the rows: measure up to AREA_SAMPLES rows and interpolate the others.
     rows = np.unique(np.linspace(0, grid.height - 1, min(grid.height, AREA_SAMPLES)).round())
-    sampled = [area.hectares(Polygon(zip(*grid.xy(corners[:, 0], corners[:, 1] + row)))) for row in rows]
+    sampled = [area.ring_hectares(*grid.xy(corners[:, 0], corners[:, 1] + row)) for row in rows]
     areas = np.interp(np.arange(grid.height), rows, sampled)
     areas.setflags(write=False)
     return areas

@@ -8,13 +8,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import shapely
 from osgeo import gdal, ogr, osr
-from shapely.geometry import MultiPolygon
 
 from ..errors import RasterInputError
 from ..feedback import Feedback, ensure_feedback
-from .areas import GeodesicArea, write_area_csv
+from .areas import GeodesicArea, polygons_of, write_area_csv
 from .classmap import class_names_of
 from .vector_io import add_feature, atomic_gpkg
 
@@ -52,11 +50,12 @@ def _polygonize(band: gdal.Band, crs_wkt: str, feedback: Feedback) -> ogr.DataSo
     return memory
 
 
-def _polygonal(geometry: shapely.Geometry) -> MultiPolygon:
-    """The polygon parts of a geometry (make_valid may return a collection) as one MultiPolygon."""
-    parts = [part for part in shapely.get_parts(geometry) if part.geom_type in ("Polygon", "MultiPolygon")]
-    polygons = [poly for part in parts for poly in shapely.get_parts(part)]
-    return MultiPolygon(polygons)
+def _polygonal(geometry: ogr.Geometry) -> ogr.Geometry:
+    """The polygon parts of a geometry (MakeValid may return a collection) as one MultiPolygon."""
+    multipolygon = ogr.Geometry(ogr.wkbMultiPolygon)
+    for polygon in polygons_of(geometry):
+        multipolygon.AddGeometry(polygon)
+    return multipolygon
 
 
 def vectorize_classes(
@@ -98,17 +97,17 @@ def vectorize_classes(
             class_id = int(region.GetField("class_id"))
             if class_id == 0:
                 continue
-            geometry = shapely.from_wkb(bytes(region.GetGeometryRef().ExportToWkb()))
+            geometry = region.GetGeometryRef()
             if simplify_tolerance:
-                geometry = geometry.simplify(simplify_tolerance, preserve_topology=True)
-            geometry = _polygonal(shapely.make_valid(geometry))
+                geometry = geometry.SimplifyPreserveTopology(simplify_tolerance)
+            geometry = _polygonal(geometry.MakeValid())
             hectares = area.hectares(geometry)
-            if geometry.is_empty or hectares < min_area_ha:
+            if geometry.IsEmpty() or hectares < min_area_ha:
                 dropped += 1
                 continue
             name = names[class_id - 1] if 0 < class_id <= len(names) else f"class {class_id}"
             values = {"class_id": class_id, "class_name": name, "area_ha": round(hectares, 6)}
-            add_feature(layer, ogr.CreateGeometryFromWkb(shapely.to_wkb(geometry)), values)
+            add_feature(layer, geometry, values)
             entry = totals.setdefault(class_id, [name, 0, 0.0])
             entry[1] += 1
             entry[2] += hectares
