@@ -8,14 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
-from osgeo import gdal, ogr
+from osgeo import gdal, ogr, osr
 
 from tests.conftest import REPO_ROOT, shared
 
 QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # Debian's qgis_process wrapper script is broken; the binary works
 CHIP = "terramesh_examples/S2L2A/637U_59R_1_3.tif"
 RGB_CHIP = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
+PROBE_CHIP = "terramesh_examples/S2L2A/433D_629L_3_1.tif"
+PROBE_LULC = "terramesh_examples/LULC/433D_629L_3_1.tif"
+LULC_NAMES = {1: "water", 2: "trees", 4: "crops", 5: "built area"}
 
 pytestmark = pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_process is not installed")
 
@@ -113,6 +117,51 @@ def test_polygons_from_the_command_line(qgis_process, tmp_path):
     valid = (dataset.GetRasterBand(1).ReadAsArray() > 0).sum() * 0.01  # 10 m pixels, in hectares
     assert sum(areas) == pytest.approx(valid, rel=0.05)  # simplified outlines move the area a little
     assert Path(results["AREAS"]).read_text().startswith("class_id,class_name,polygons,area_ha,percent")
+
+
+def lulc_points_gpkg(path: Path, per_class: int = 8) -> Path:
+    """A GeoPackage of points with a `class` field, sampled from the TerraMesh land-cover raster of PROBE_CHIP."""
+    dataset = gdal.Open(str(shared(PROBE_LULC)))
+    lulc = dataset.GetRasterBand(1).ReadAsArray()
+    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = source.CreateLayer("labels", osr.SpatialReference(wkt=dataset.GetProjection()), ogr.wkbPoint)
+    layer.CreateField(ogr.FieldDefn("class", ogr.OFTString))
+    rng = np.random.default_rng(0)
+    for value, name in LULC_NAMES.items():
+        rows, cols = np.nonzero(lulc[4:-4, 4:-4] == value)
+        for index in rng.choice(len(rows), per_class, replace=False):
+            feature = ogr.Feature(layer.GetLayerDefn())
+            point = ogr.Geometry(ogr.wkbPoint)
+            point.AddPoint_2D(x0 + (cols[index] + 4.5) * dx, y0 + (rows[index] + 4.5) * dy)
+            feature.SetGeometry(point)
+            feature.SetField("class", name)
+            layer.CreateFeature(feature)
+    layer = source = None
+    return path
+
+
+def test_probe_clusters_and_similar_places_from_the_command_line(qgis_process, tmp_path):
+    """scikit-learn and pyproj inside qgis_process: a probe from a GeoPackage of points, clusters, query by example."""
+    labels = lulc_points_gpkg(tmp_path / "labels.gpkg")
+    trained = run_json(
+        qgis_process, "train_probe", INPUT=shared(PROBE_CHIP), LABELS=labels, FIELD="class", OUTPUT=tmp_path / "p.json"
+    )
+    assert 0.5 <= trained["ACCURACY"] <= 1.0
+    applied = run_json(
+        qgis_process, "apply_probe", INPUT=shared(PROBE_CHIP), PROBE=trained["OUTPUT"], OUTPUT=tmp_path / "c.tif"
+    )
+    dataset = gdal.Open(applied["OUTPUT"])
+    assert set(np.unique(dataset.GetRasterBand(1).ReadAsArray())) <= {0, 1, 2, 3, 4}
+    clusters = run_json(qgis_process, "clusters", INPUT=shared(PROBE_CHIP), CLUSTERS=3, OUTPUT=tmp_path / "k.tif")
+    dataset = gdal.Open(clusters["OUTPUT"])
+    assert set(np.unique(dataset.GetRasterBand(1).ReadAsArray())) == {1, 2, 3}
+    similar = run_json(
+        qgis_process, "query_by_example", INPUT=shared(PROBE_CHIP), POINTS=labels, OUTPUT=tmp_path / "s.tif"
+    )
+    dataset = gdal.Open(similar["OUTPUT"])
+    assert dataset.GetRasterBand(1).ReadAsArray().shape == (224, 224)
+    dataset = None
 
 
 def test_bad_raster_fails_with_one_sentence(qgis_process, tmp_path):
