@@ -84,16 +84,28 @@ class TextTokenizer:
 
     @classmethod
     def train(cls, texts: Iterable[str], vocab_size: int = 4096) -> TextTokenizer:
-        """Train a new tokenizer on texts (use captions plus GLOSSARY)."""
+        """Train a new tokenizer on texts (use captions plus GLOSSARY); the same texts give the same tokenizer.
+
+        The trainer creates the continuation piece of each character ("##a") when it first meets it, in hash-map
+        order, and breaks ties between equally frequent merges by piece id, so its vocabulary changes from process to
+        process (huggingface/tokenizers#1794). Passing every continuation piece up front, sorted, fixes their ids; they
+        go in as special tokens only for that and are ordinary vocabulary pieces of the trained tokenizer.
+        """
+        texts = list(texts)
         tokenizer = Tokenizer(models.WordPiece(unk_token=UNK))
         tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True)
         tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tokenizer.decoder = decoders.WordPiece()
+        characters = sorted({c for text in texts for c in tokenizer.normalizer.normalize_str(text) if not c.isspace()})
         trainer = trainers.WordPieceTrainer(
-            vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS), show_progress=False
+            vocab_size=vocab_size,
+            special_tokens=[*SPECIAL_TOKENS, *(f"##{c}" for c in characters)],
+            show_progress=False,
         )
         tokenizer.train_from_iterator(texts, trainer=trainer)
-        return cls(tokenizer)
+        document = json.loads(tokenizer.to_str())
+        document["added_tokens"] = [token for token in document["added_tokens"] if token["content"] in SPECIAL_TOKENS]
+        return cls(Tokenizer.from_str(json.dumps(document)))
 
     @classmethod
     def from_str(cls, text: str) -> TextTokenizer:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from model_core.tokenizer import GLOSSARY, TextTokenizer
 from training.export import export_model
 from training.export import main as export_main
 
-from .conftest import shared
+from .conftest import REPO_ROOT, shared
 
 PATCHES = {
     "eurosat": ("eurosat_ms/River/River_1237.tif", "eurosat", None),
@@ -246,6 +248,23 @@ def test_tokenizer_round_trip_and_layout(geomeld_model, tmp_path):
     assert tokens[0, 0] == again.start_id and tokens[0, length - 1] == again.end_id
     assert not tokens[0, length:].any()
     assert again.vocab_size == tokenizer.vocab_size
+
+
+def test_tokenizer_training_gives_the_same_tokenizer_in_every_process():
+    """The tokenizers library assigns continuation pieces in hash-map order, which differs between processes."""
+    script = (
+        "from model_core.tokenizer import GLOSSARY, TextTokenizer; "
+        "tokenizer = TextTokenizer.train(GLOSSARY * 2 + ['flooded fields near a pine forest'], vocab_size=512); "
+        "print(tokenizer.to_str())"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+        for _ in range(3)
+    ]
+    assert runs[0].stdout == runs[1].stdout == runs[2].stdout
+    document = json.loads(runs[0].stdout)
+    assert [token["content"] for token in document["added_tokens"]] == ["[PAD]", "[UNK]", "[SOS]", "[EOS]"]
+    assert "##q" in document["model"]["vocab"]  # continuation pieces are ordinary vocabulary
 
 
 def test_export_command_from_checkpoint(tmp_path):

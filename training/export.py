@@ -267,9 +267,7 @@ def export_random(
 ) -> Path:
     """Export a randomly initialised model (for tests before training, and the random-encoder baseline).
 
-    `tokenizer` defaults to one trained on GLOSSARY, whose token ids differ from process to process (the tokenizers
-    library breaks ties between equally frequent merges in hash-map order, huggingface/tokenizers#1794): pass a
-    saved tokenizer for a model that is the same in every run.
+    `tokenizer` defaults to one trained on GLOSSARY.
     """
     torch.manual_seed(seed)
     tokenizer = tokenizer or TextTokenizer.train(GLOSSARY, vocab_size=4096)
