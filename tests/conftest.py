@@ -25,6 +25,17 @@ def shared(relative: str) -> Path:
     return path
 
 
+def qgis_python_path(folder: Path) -> Path:
+    """The .venv packages as QGIS's Python sees them after installing GeoMeld's requirements: everything but the pip
+    pyproj wheel, whose bundled libproj clashes with QGIS's PROJ (the system pyproj, linked to that PROJ, is used)."""
+    venv = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    folder.mkdir()
+    for entry in venv.iterdir():
+        if not entry.name.startswith("pyproj"):
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The ../shared/data folder."""

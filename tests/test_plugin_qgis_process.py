@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
 
-from tests.conftest import REPO_ROOT, shared
+from tests.conftest import REPO_ROOT, qgis_python_path, shared
 
 QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # Debian's qgis_process wrapper script is broken; the binary works
 CHIP = "terramesh_examples/S2L2A/637U_59R_1_3.tif"
@@ -22,17 +21,6 @@ PROBE_LULC = "terramesh_examples/LULC/433D_629L_3_1.tif"
 LULC_NAMES = {1: "water", 2: "trees", 4: "crops", 5: "built area"}
 
 pytestmark = pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_process is not installed")
-
-
-def qgis_python_path(folder: Path) -> Path:
-    """The .venv packages as QGIS's Python sees them after installing GeoMeld's requirements: everything but the pip
-    pyproj wheel, whose bundled libproj clashes with QGIS's PROJ (the system pyproj, linked to that PROJ, is used)."""
-    venv = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-    folder.mkdir()
-    for entry in venv.iterdir():
-        if not entry.name.startswith("pyproj"):
-            (folder / entry.name).symlink_to(entry)
-    return folder
 
 
 @pytest.fixture(scope="module")
