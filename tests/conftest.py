@@ -6,7 +6,9 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from osgeo import gdal
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("GEOMELD_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
@@ -23,6 +25,44 @@ def shared(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data not available: {path}")
     return path
+
+
+# A TerraMesh chip with its land-cover raster, and the classes labelled on it (land-cover value -> name).
+PROBE_CHIP = "terramesh_examples/S2L2A/433D_629L_3_1.tif"
+PROBE_LULC = "terramesh_examples/LULC/433D_629L_3_1.tif"
+LULC_NAMES = {1: "water", 2: "trees", 4: "crops", 5: "built area"}
+
+
+def lulc_label_points(per_class: int = 8) -> tuple[list[tuple[float, float, str]], str]:
+    """(x, y, class name) of `per_class` random pixel centres per LULC_NAMES class of PROBE_LULC, 4 px off its
+    edges, and the raster's CRS as WKT."""
+    dataset = gdal.Open(str(shared(PROBE_LULC)))
+    lulc = dataset.GetRasterBand(1).ReadAsArray()
+    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+    rng = np.random.default_rng(0)
+    points = []
+    for value, name in LULC_NAMES.items():
+        rows, cols = np.nonzero(lulc[4:-4, 4:-4] == value)
+        for index in rng.choice(len(rows), per_class, replace=False):
+            points.append((x0 + (cols[index] + 4.5) * dx, y0 + (rows[index] + 4.5) * dy, name))
+    return points, dataset.GetProjection()
+
+
+def qgis_host_env(root: Path, qt_platform: str, **extra: str) -> dict[str, str]:
+    """Environment for a QGIS executable (qgis_process, qgis.bin) with this repository as the plugin in
+    `root/plugins`, its profile under `root/config`, and the .venv packages on its Python path."""
+    plugins = root / "plugins"
+    plugins.mkdir()
+    (plugins / PLUGIN_NAME).symlink_to(REPO_ROOT, target_is_directory=True)
+    return dict(
+        os.environ,
+        QT_QPA_PLATFORM=qt_platform,
+        QGIS_PLUGINPATH=str(plugins),
+        QGIS_CUSTOM_CONFIG_PATH=str(root / "config"),
+        PYTHONPATH=str(qgis_python_path(root / "site-packages")),
+        GEOMELD_CACHE_DIR=str(root / "cache"),
+        **extra,
+    )
 
 
 def qgis_python_path(folder: Path) -> Path:

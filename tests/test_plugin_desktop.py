@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from osgeo import ogr
 
-from tests.conftest import PLUGIN_NAME, REPO_ROOT, qgis_python_path, shared
+from tests.conftest import PLUGIN_NAME, qgis_host_env, shared
 
 QGIS_DESKTOP = "/usr/bin/qgis.bin"  # Debian's `qgis` is a wrapper script around it
 CHIP = "terramesh_examples/S2L2A/637U_59R_1_3.tif"
@@ -55,9 +55,7 @@ QTimer.singleShot(0, check)
 
 
 def test_plugin_runs_inside_qgis_desktop(tmp_path):
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / PLUGIN_NAME).symlink_to(REPO_ROOT, target_is_directory=True)
+    env = qgis_host_env(tmp_path, "xcb")
     settings = tmp_path / "config" / "profiles" / "default" / "QGIS" / "QGIS3.ini"
     settings.parent.mkdir(parents=True)
     settings.write_text(f"[PythonPlugins]\n{PLUGIN_NAME}=true\n")
@@ -71,14 +69,6 @@ def test_plugin_runs_inside_qgis_desktop(tmp_path):
             polygons=str(tmp_path / "polygons.gpkg"),
             report=str(report),
         )
-    )
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="xcb",
-        QGIS_PLUGINPATH=str(plugins),
-        QGIS_CUSTOM_CONFIG_PATH=str(tmp_path / "config"),
-        PYTHONPATH=str(qgis_python_path(tmp_path / "site-packages")),
-        GEOMELD_CACHE_DIR=str(tmp_path / "cache"),
     )
     command = [QGIS_DESKTOP, "--nologo", "--noversioncheck", "--code", str(script)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)

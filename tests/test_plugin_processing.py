@@ -28,15 +28,12 @@ from qgis.PyQt.QtCore import QVariant
 
 from model_core.bands import S2_BANDS
 from model_core.engine.classmap import class_names_of
-from tests.conftest import shared
+from tests.conftest import LULC_NAMES, PROBE_CHIP, lulc_label_points, shared
 from tests.sentinel2_product import build_l1c_product
 
 QGIS_PLUGINS = "/usr/share/qgis/python/plugins"
 CHIP = "terramesh_examples/S2L2A/637U_59R_1_3.tif"
 CHIP_L1C = "terramesh_examples/S2L1C/637U_59R_1_3.tif"
-PROBE_CHIP = "terramesh_examples/S2L2A/433D_629L_3_1.tif"
-PROBE_LULC = "terramesh_examples/LULC/433D_629L_3_1.tif"
-LULC_NAMES = {1: "water", 2: "trees", 4: "crops", 5: "built area"}
 RGB_CHIP = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
 
 
@@ -70,24 +67,17 @@ def monkeypatch_module():
 
 
 def lulc_points(per_class: int = 8) -> QgsVectorLayer:
-    """Memory point layer with a `class` field sampled from the TerraMesh land-cover raster of PROBE_CHIP."""
-    dataset = gdal.Open(str(shared(PROBE_LULC)))
-    lulc = dataset.GetRasterBand(1).ReadAsArray()
-    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+    """Memory point layer of `lulc_label_points` with their class in field `class`."""
     layer = QgsVectorLayer("Point", "labels", "memory")
     layer.setCrs(QgsRasterLayer(str(shared(PROBE_CHIP)), "chip").crs())
     layer.dataProvider().addAttributes([QgsField("class", QVariant.String)])
     layer.updateFields()
-    rng = np.random.default_rng(0)
     features = []
-    for value, name in LULC_NAMES.items():
-        rows, cols = np.nonzero(lulc[4:-4, 4:-4] == value)
-        for index in rng.choice(len(rows), per_class, replace=False):
-            feature = QgsFeature(layer.fields())
-            x, y = x0 + (cols[index] + 4.5) * dx, y0 + (rows[index] + 4.5) * dy
-            feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
-            feature.setAttribute("class", name)
-            features.append(feature)
+    for x, y, name in lulc_label_points(per_class)[0]:
+        feature = QgsFeature(layer.fields())
+        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
+        feature.setAttribute("class", name)
+        features.append(feature)
     layer.dataProvider().addFeatures(features)
     return layer
 

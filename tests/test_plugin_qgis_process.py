@@ -11,14 +11,11 @@ import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
 
-from tests.conftest import REPO_ROOT, qgis_python_path, shared
+from tests.conftest import PROBE_CHIP, lulc_label_points, qgis_host_env, shared
 
 QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # Debian's qgis_process wrapper script is broken; the binary works
 CHIP = "terramesh_examples/S2L2A/637U_59R_1_3.tif"
 RGB_CHIP = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
-PROBE_CHIP = "terramesh_examples/S2L2A/433D_629L_3_1.tif"
-PROBE_LULC = "terramesh_examples/LULC/433D_629L_3_1.tif"
-LULC_NAMES = {1: "water", 2: "trees", 4: "crops", 5: "built area"}
 
 pytestmark = pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_process is not installed")
 
@@ -27,19 +24,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_p
 def qgis_process(tmp_path_factory, weights_dir):
     """Runs qgis_process with the plugin in a temporary plugins folder and profile, enabled there."""
     root = tmp_path_factory.mktemp("qgis_process")
-    plugins = root / "plugins"
-    plugins.mkdir()
-    (plugins / "geomeld").symlink_to(REPO_ROOT, target_is_directory=True)
-    site_packages = qgis_python_path(root / "site-packages")
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        QGIS_PLUGINPATH=str(plugins),
-        QGIS_CUSTOM_CONFIG_PATH=str(root / "config"),
-        PYTHONPATH=str(site_packages),
-        GEOMELD_WEIGHTS_DIR=str(weights_dir),
-        GEOMELD_CACHE_DIR=str(root / "cache"),
-    )
+    env = qgis_host_env(root, "offscreen", GEOMELD_WEIGHTS_DIR=str(weights_dir))
 
     def run(*arguments: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -107,24 +92,19 @@ def test_polygons_from_the_command_line(qgis_process, tmp_path):
     assert Path(results["AREAS"]).read_text().startswith("class_id,class_name,polygons,area_ha,percent")
 
 
-def lulc_points_gpkg(path: Path, per_class: int = 8) -> Path:
-    """A GeoPackage of points with a `class` field, sampled from the TerraMesh land-cover raster of PROBE_CHIP."""
-    dataset = gdal.Open(str(shared(PROBE_LULC)))
-    lulc = dataset.GetRasterBand(1).ReadAsArray()
-    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+def lulc_points_gpkg(path: Path) -> Path:
+    """A GeoPackage of `lulc_label_points` with their class in field `class`."""
+    points, crs_wkt = lulc_label_points()
     source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    layer = source.CreateLayer("labels", osr.SpatialReference(wkt=dataset.GetProjection()), ogr.wkbPoint)
+    layer = source.CreateLayer("labels", osr.SpatialReference(wkt=crs_wkt), ogr.wkbPoint)
     layer.CreateField(ogr.FieldDefn("class", ogr.OFTString))
-    rng = np.random.default_rng(0)
-    for value, name in LULC_NAMES.items():
-        rows, cols = np.nonzero(lulc[4:-4, 4:-4] == value)
-        for index in rng.choice(len(rows), per_class, replace=False):
-            feature = ogr.Feature(layer.GetLayerDefn())
-            point = ogr.Geometry(ogr.wkbPoint)
-            point.AddPoint_2D(x0 + (cols[index] + 4.5) * dx, y0 + (rows[index] + 4.5) * dy)
-            feature.SetGeometry(point)
-            feature.SetField("class", name)
-            layer.CreateFeature(feature)
+    for x, y, name in points:
+        feature = ogr.Feature(layer.GetLayerDefn())
+        point = ogr.Geometry(ogr.wkbPoint)
+        point.AddPoint_2D(x, y)
+        feature.SetGeometry(point)
+        feature.SetField("class", name)
+        layer.CreateFeature(feature)
     layer = source = None
     return path
 
