@@ -54,14 +54,23 @@ def main(argv: list[str] | None = None) -> int:
                 engine[index].append(timed(embed_raster, raster, model, outputs[index])[1])
                 compute[index].append(time_onnx(model, parts, raster.band_mask, kept))
         files = [open_embedding(path) for path in outputs]
-        difference = max(float(np.abs(files[0].read(part) - files[1].read(part)).max()) for part in files[0].windows())
+        same_size = files[0].read(next(files[0].windows())).shape == files[1].read(next(files[1].windows())).shape
+        difference = (
+            max(float(np.abs(files[0].read(part) - files[1].read(part)).max()) for part in files[0].windows())
+            if same_size
+            else None
+        )
     megapixels = args.size**2 / 1e6
     print(f"{args.size}^2 px, {len(tiles)} tiles, {args.runs} alternating rounds (medians)\n")
     print("| what | A: " + str(args.old) + " | B: " + str(args.new) + " | B / A |\n|---|---:|---:|---:|")
     for what, times in (("engine embed_raster end to end", engine), ("model only, same tiles", compute)):
         speeds = [megapixels / float(np.median(entry)) for entry in times]
         print(f"| {what} (Mpx/s) | {speeds[0]:.3f} | {speeds[1]:.3f} | {speeds[1] / speeds[0]:.2f} |")
-    print(f"\nLargest difference of the two int8 embedding rasters: {difference:.4f} (one int8 step: {1 / 127:.4f})")
+    if difference is None:
+        print("\nThe two models' embeddings have different sizes: not compared.")
+    else:
+        step = 1 / 127
+        print(f"\nLargest difference of the two int8 embedding rasters: {difference:.4f} (one int8 step: {step:.4f})")
     return 0
 
 

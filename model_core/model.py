@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 
+import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 - conventional alias
 from torch import nn
@@ -21,6 +22,7 @@ INPUT_MULTIPLE = 32
 
 # Encoder sizes as data: ConvNeXt-V2 widths and blocks per stage.
 VARIANTS: dict[str, dict[str, tuple[int, ...]]] = {
+    "zepto": {"dims": (32, 64, 128, 256), "depths": (2, 2, 4, 2)},
     "atto": {"dims": (40, 80, 160, 320), "depths": (2, 2, 6, 2)},
     "femto": {"dims": (48, 96, 192, 384), "depths": (2, 2, 6, 2)},
     "pico": {"dims": (64, 128, 256, 512), "depths": (2, 2, 6, 2)},
@@ -54,12 +56,17 @@ class GeoMeldConfig:
     text_width: int = 128
     text_layers: int = 4
     text_heads: int = 4
+    # 0 = learned token embeddings; > 0 = frozen word vectors of this size (e.g. 50 for GloVe), projected to the text
+    # width (see TextEncoder).
+    word_dim: int = 0
     lulc_classes: int = 10
     patch_size: int = 8
     jepa_dim: int = 192
     jepa_layers: int = 2
     # Whether the blocks of each stage have their response normalisation (see `fold_response_norms`).
     grn_stages: tuple[bool, ...] = (True, True, True, True)
+    # Embedding size of the pretrained teachers distilled from (Galileo-Nano, Presto); heads map the student to it.
+    teacher_dim: int = 128
 
     def __post_init__(self) -> None:
         if len(self.mean) != self.in_channels or len(self.std) != self.in_channels:
@@ -346,12 +353,29 @@ class TextEncoder(nn.Module):
     Written here with torch's own nn.TransformerEncoderLayer because open_clip's TextTransformer cannot be imported:
     open_clip imports torchvision, and PyPI torchvision does not load beside the CPU build of torch.
     Pad id is 0; each sequence is pooled at its last non-pad token (the end token).
+
+    With `config.word_dim` 0 each token id has a learned embedding. With `word_dim` > 0 the vocabulary is whole words
+    (`TextTokenizer.word_level`) and a token's embedding is a learned projection of its frozen word vector (the
+    persistent buffer `word_vectors`, filled by `set_word_vectors`, e.g. with GloVe vectors), so that words no
+    caption contains still land near their synonyms; the special tokens (ids below 4, zero word vectors) have
+    learned embeddings of their own.
     """
+
+    # Token ids below this are the tokenizer's special tokens ([PAD], [UNK], [SOS], [EOS]; model_core.tokenizer).
+    SPECIAL_TOKEN_COUNT = 4
 
     def __init__(self, config: GeoMeldConfig) -> None:
         super().__init__()
         width = config.text_width
-        self.token_embedding = nn.Embedding(config.vocab_size, width)
+        self.word_dim = config.word_dim
+        if self.word_dim > 0:
+            self.register_buffer("word_vectors", torch.zeros(config.vocab_size, config.word_dim))
+            self.word_projection = nn.Linear(config.word_dim, width, bias=False)
+            # As small as the projected word vectors (about 0.02 a value with build_model's initialisation).
+            self.special_embedding = nn.Embedding(self.SPECIAL_TOKEN_COUNT, width)
+            nn.init.normal_(self.special_embedding.weight, std=0.02)
+        else:
+            self.token_embedding = nn.Embedding(config.vocab_size, width)
         self.positional_embedding = nn.Parameter(torch.randn(config.context_length, width) * 0.01)
         layer = nn.TransformerEncoderLayer(
             d_model=width,
@@ -368,10 +392,37 @@ class TextEncoder(nn.Module):
         causal = torch.full((config.context_length, config.context_length), float("-inf")).triu(1)
         self.register_buffer("causal_mask", causal, persistent=False)
 
+    @torch.no_grad()
+    def set_word_vectors(self, vectors: np.ndarray | torch.Tensor) -> None:
+        """Copy in the frozen word vectors (V, word_dim), row i for token id i, V at most the vocabulary size.
+
+        Rows 0-3 (the special tokens) must be zero and the words start at row 4, as `training.glove.glove_text_setup`
+        returns them; the rows from V on (if any) are set to zero.
+        """
+        if self.word_dim == 0:
+            raise ValueError("this text encoder has learned token embeddings (word_dim is 0), not word vectors")
+        vectors = torch.as_tensor(vectors, dtype=torch.float32)
+        rows, dim = self.word_vectors.shape
+        if vectors.ndim != 2 or vectors.shape[1] != dim or len(vectors) > rows:
+            raise ValueError(f"word vectors of shape {tuple(vectors.shape)} do not fit ({rows}, {dim})")
+        count = self.SPECIAL_TOKEN_COUNT
+        if vectors[:count].any():
+            raise ValueError(f"rows 0-{count - 1} (the special tokens) of the word vectors must be zero")
+        self.word_vectors.zero_()
+        self.word_vectors[: len(vectors)] = vectors.to(self.word_vectors.device)
+
+    def embed_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Token embeddings (N, L, width) of token ids (N, L), before the positional embedding."""
+        if self.word_dim == 0:
+            return self.token_embedding(tokens)
+        count = self.SPECIAL_TOKEN_COUNT
+        words = self.word_projection(self.word_vectors[tokens])  # zero for the special tokens
+        return words + self.special_embedding(tokens.clamp(max=count - 1)) * (tokens < count).unsqueeze(-1)
+
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Embed token ids (N, L); L may be at most the configured context length."""
         length = tokens.shape[1]
-        x = self.token_embedding(tokens) + self.positional_embedding[:length]
+        x = self.embed_tokens(tokens) + self.positional_embedding[:length]
         mask = self.causal_mask[:length, :length]
         for layer in self.layers:
             x = layer(x, src_mask=mask)
@@ -442,8 +493,28 @@ class JEPAPredictor(nn.Module):
         return out.transpose(1, 2).reshape(batch, -1, height, width)
 
 
+class DistillationHeads(nn.Module):
+    """Linear maps from the student's embeddings to the teachers' standardised embeddings (training only).
+
+    Linear, so that what the teachers know must be linearly readable from the embeddings the plugin ships, as a
+    probe reads them: 'tokens' from the dense embedding averaged over each teacher patch, 'pooled' from the pooled
+    embedding, 'pixels' from the dense embedding of single pixels.
+    """
+
+    def __init__(self, config: GeoMeldConfig) -> None:
+        super().__init__()
+        self.heads = nn.ModuleDict(
+            {name: nn.Linear(config.embed_dim, config.teacher_dim) for name in ("tokens", "pooled", "pixels")}
+        )
+
+    def forward(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """Apply head `name` to (..., embed_dim) features."""
+        return self.heads[name](x)
+
+
 class GeoMeldFM(nn.Module):
-    """The whole pretraining model: image and text encoders, MAE decoders, JEPA predictor, contrastive scale."""
+    """The whole pretraining model: image and text encoders, MAE decoders, JEPA predictor, distillation heads and
+    the contrastive scale."""
 
     def __init__(self, config: GeoMeldConfig) -> None:
         super().__init__()
@@ -452,6 +523,7 @@ class GeoMeldFM(nn.Module):
         self.text = TextEncoder(config)
         self.mae = MAEDecoders(config)
         self.jepa = JEPAPredictor(config)
+        self.distil = DistillationHeads(config)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
 
 

@@ -108,6 +108,26 @@ class TextTokenizer:
         return cls(Tokenizer.from_str(json.dumps(document)))
 
     @classmethod
+    def word_level(cls, words: Sequence[str]) -> TextTokenizer:
+        """A whole-word tokenizer: the special tokens (ids 0-3) then `words` in order; any other word is [UNK].
+
+        It normalises and splits text as the WordPiece tokenizer does (lower case, accents stripped, BERT
+        pre-tokenizer), so each word must be one such piece, e.g. "forest" or "," but not "Forest" or "built-up".
+        """
+        words = list(words)
+        invalid = [word for word in words if split_words(word) != [word] or word in SPECIAL_TOKENS]
+        if invalid:
+            raise ValueError(f"not single lower-case words as the tokenizer splits text: {invalid[:5]}")
+        if len(set(words)) != len(words):
+            raise ValueError("the word list has duplicates")
+        vocabulary = {token: index for index, token in enumerate([*SPECIAL_TOKENS, *words])}
+        tokenizer = Tokenizer(models.WordLevel(vocab=vocabulary, unk_token=UNK))
+        tokenizer.normalizer = _normalizer()
+        tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tokenizer.add_special_tokens(list(SPECIAL_TOKENS))
+        return cls(tokenizer)
+
+    @classmethod
     def from_str(cls, text: str) -> TextTokenizer:
         """Load from the JSON text of a saved tokenizer."""
         try:
@@ -157,3 +177,14 @@ class TextTokenizer:
                 )
             out[row, : len(ids) + 2] = [self.start_id, *ids, self.end_id]
         return out
+
+
+def _normalizer() -> normalizers.Normalizer:
+    return normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True)
+
+
+def split_words(text: str) -> list[str]:
+    """The words of `text` as the tokenizers see them before splitting words into pieces: normalised (lower case,
+    accents stripped) and split by the BERT pre-tokenizer (on white space and around punctuation)."""
+    normalised = _normalizer().normalize_str(text)
+    return [word for word, _ in pre_tokenizers.BertPreTokenizer().pre_tokenize_str(normalised)]

@@ -18,6 +18,7 @@ from training.data.terramesh import TerraMesh
 from training.losses import band_dropout, ema_momentum, info_nce
 from training.objective import LOSS_NAMES
 from training.pretrain import CHECKPOINT, LOG_NAME, PLOT_NAME, Pretraining, load_config, pretrain
+from training.teachers.galileo import default_teacher_dir
 
 from .conftest import REPO_ROOT, shared
 
@@ -31,10 +32,30 @@ def land_cover_caption(lulc: np.ndarray) -> str:
     return f"a satellite image of {LULC_CLASSES[first]} and {LULC_CLASSES[second]}"
 
 
+TEACHERS = default_teacher_dir()
+HAVE_TEACHERS = (TEACHERS / "galileo_nano").exists()
+
+
+def have_glove() -> bool:
+    """Whether the GloVe word vectors package (a training dependency) is installed."""
+    try:
+        from training.glove import load_glove
+
+        load_glove()
+    except ImportError:
+        return False
+    return True
+
+
 def build_tiny_pack(folder: Path) -> Path:
-    """A 64 px pack of the TerraMesh chips and a captions.jsonl built from their land-cover labels."""
+    """A 64 px pack of the TerraMesh chips, a captions.jsonl built from their land-cover labels and, where the
+    teachers are available, their targets."""
     shared("terramesh_examples")
     pack(folder, 64, 0, plan=(SourcePlan(lambda crop, scale: TerraMesh()),), log=lambda message: None)
+    if HAVE_TEACHERS:
+        from training.teachers.targets import compute_targets
+
+        compute_targets(folder, TEACHERS, log=lambda message: None)
     with open(folder / "captions.jsonl", "w") as handle:
         for split in ("train", "val"):
             for sample in PackedDataset(folder, split):
@@ -50,11 +71,19 @@ def tiny_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def tiny_config(folder: Path, steps: int) -> dict:
-    """cpu_small.json shrunk for a test: batch 4, a small vocabulary, checkpoints every 2 steps."""
-    config = load_config(REPO_ROOT / "training" / "configs" / "cpu_small.json", steps)
+    """cpu_distil.json shrunk for a test: batch 4, a small vocabulary, checkpoints every 2 steps; without the
+    teachers or GloVe (training inputs that a checkout may lack) their parts are switched off."""
+    config = load_config(REPO_ROOT / "training" / "configs" / "cpu_distil.json", steps)
     config["data"].update(packed=str(folder), captions=str(folder / "captions.jsonl"), stats_samples=40)
     config["train"].update(batch_size=4, checkpoint_every=2, lr=2e-3)
-    config["model"]["vocab_size"] = 512
+    config["train"].pop("max_minutes")
+    if have_glove():
+        config["model"]["glove_words"] = 2000
+    else:
+        del config["model"]["glove_words"]
+        config["model"]["vocab_size"] = 512
+    if not HAVE_TEACHERS:
+        config["loss_weights"] = {k: v for k, v in config["loss_weights"].items() if not k.startswith("distil")}
     return config
 
 
@@ -63,7 +92,9 @@ def test_every_loss_is_finite_and_total_decreases(tiny_pack: Path, tmp_path: Pat
     batch = next(run.batches())
     assert batch.tokens.shape[0] == 4 and bool(batch.lulc.gt(0).any()) and bool(batch.has_dem.all())
     first = run.train_step(batch)
-    for name in (*LOSS_NAMES, "total"):
+    weighted = [name for name in LOSS_NAMES if run.objective.weights[name] > 0]
+    assert HAVE_TEACHERS <= ("distil_tokens" in weighted)
+    for name in (*weighted, "total"):
         assert math.isfinite(first[name]) and first[name] > 0, name
     totals = [first["total"]] + [run.train_step(batch)["total"] for _ in range(5)]
     assert totals[-1] < totals[0], totals

@@ -3,7 +3,10 @@
 Tasks (each on validation data, every method on the same split, fixed untuned classifier settings):
 (a) EuroSAT-MS linear probe (stratified 5-fold CV) and 5-shot accuracy; (b) BigEarthNet v2 multi-label F1
 (official train -> validation); (c) zero-shot EuroSAT from class-name prompts; (d) text-to-image Recall@1/5 on
-validation captions; (e) water IoU of the text query "water" on the Sen1Floods11 chip, against NDWI > 0.
+validation captions; (e) water IoU of the text query "water" on the Sen1Floods11 chip, against NDWI > 0; (f) on
+the Aberystwyth scene (tests and evaluation only, never trained on), the ROC AUC of the text queries "forest" and
+"water" for their labelled class against the other three. Zero-shot is scored from the class names and from three
+paraphrases of each. The teachers distilled from (Galileo-Nano, Presto; `--teachers`) are baseline rows of the probes.
 Probes (a, b) see the encoders' patch features (`model_core.engine.pooling.pooled_features`: mean, max and min of
 the dense embeddings); zero-shot and retrieval (c, d) the normalised mean embedding, which lives in the text space.
 """
@@ -22,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import f1_score
+from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 
@@ -37,6 +40,7 @@ from training.data.packed import PackedDataset
 from training.data.sen1floods11 import VAL_ROWS, Sen1Floods11
 from training.data.splits import row_band
 from training.pretrain import fit_text
+from training.teachers.galileo import default_teacher_dir
 
 EUROSAT_CLASS_WORDS: dict[str, str] = {
     "AnnualCrop": "annual crop land",
@@ -50,6 +54,21 @@ EUROSAT_CLASS_WORDS: dict[str, str] = {
     "River": "river",
     "SeaLake": "sea or lake",
 }
+# Three paraphrases per class, none of them the class name's own words where a synonym exists.
+EUROSAT_PARAPHRASES: dict[str, tuple[str, str, str]] = {
+    "AnnualCrop": ("arable fields", "cultivated farmland", "ploughed cropland"),
+    "Forest": ("woodland", "dense trees", "a wooded area"),
+    "HerbaceousVegetation": ("grassland", "meadows and shrubs", "natural vegetation"),
+    "Highway": ("a motorway", "a major road", "a road through fields"),
+    "Industrial": ("factories", "warehouses and industrial buildings", "a commercial zone"),
+    "Pasture": ("grazing land", "green meadow for cattle", "grassy fields"),
+    "PermanentCrop": ("orchards", "vineyards", "fruit plantations"),
+    "Residential": ("houses", "a town", "suburban housing"),
+    "River": ("a stream", "a river channel", "a watercourse"),
+    "SeaLake": ("open water", "a lake", "the sea"),
+}
+ABERYSTWYTH = "rsgislib_aberystwyth_s2"
+ABERYSTWYTH_QUERIES: dict[str, int] = {"forest": 1, "water": 4}  # text -> its class in labels_4class.tif
 PROMPT_TEMPLATES: tuple[str, ...] = (
     "a satellite image of {}",
     "a sentinel-2 image of {}",
@@ -194,10 +213,15 @@ def _pca_features(train: ImageSet) -> Features:
     return lambda images, band_mask, valid: pca.transform(images, valid)
 
 
-def probe_methods(encoders: dict[str, Encoder], pca_fit: ImageSet) -> list[tuple[str, Features, Callable]]:
+def probe_methods(
+    encoders: dict[str, Encoder], pca_fit: ImageSet, teachers: dict[str, Features] | None = None
+) -> list[tuple[str, Features, Callable]]:
     """(name, feature function, classifier factory) of every method compared in the probing tasks."""
     methods: list[tuple[str, Features, Callable]] = [
         (f"{name} + logistic regression", encoder.features, logistic_regression) for name, encoder in encoders.items()
+    ]
+    methods += [
+        (f"{name} + logistic regression", features, logistic_regression) for name, features in (teachers or {}).items()
     ]
     methods += [
         ("band statistics + random forest (500 trees)", _stat_features, random_forest),
@@ -275,16 +299,46 @@ def bigearthnet_f1(data: ImageSet, methods: list[tuple[str, Features, Callable]]
 
 
 def zero_shot_eurosat(data: ImageSet, encoders: dict[str, Encoder]) -> list[Result]:
-    """Zero-shot accuracy on EuroSAT validation patches from prompt-ensembled class-name text embeddings."""
+    """Zero-shot accuracy on EuroSAT validation patches from prompt-ensembled class-name text embeddings, and from
+    each of three paraphrases of every class name."""
     val = data.subset([i for i, s in enumerate(data.splits) if s == "val"])
     classes = sorted(EUROSAT_CLASS_WORDS)
     truth = np.array([classes.index(labels[0]) for labels in val.labels])
     results = [Result("EuroSAT zero-shot", "accuracy", "chance (1 / classes)", 1.0 / len(classes), len(truth))]
+    wordings = {"class names": [EUROSAT_CLASS_WORDS[c] for c in classes]}
+    wordings |= {f"paraphrase {k + 1}": [EUROSAT_PARAPHRASES[c][k] for c in classes] for k in range(3)}
     for name, encoder in encoders.items():
-        prototypes = np.stack([_prompt_ensemble(encoder, EUROSAT_CLASS_WORDS[c]) for c in classes])
         image = _normalise(encoder.pooled(val.images, val.band_mask, val.valid))
-        accuracy = float(((image @ prototypes.T).argmax(axis=1) == truth).mean())
-        results.append(Result("EuroSAT zero-shot", "accuracy", name, accuracy, len(truth)))
+        for wording, words in wordings.items():
+            prototypes = np.stack([_prompt_ensemble(encoder, w) for w in words])
+            accuracy = float(((image @ prototypes.T).argmax(axis=1) == truth).mean())
+            metric = "accuracy" if wording == "class names" else f"accuracy, {wording}"
+            results.append(Result("EuroSAT zero-shot", metric, name, accuracy, len(truth), ", ".join(words)))
+    return results
+
+
+def aberystwyth_query_auc(data_dir: Path, encoders: dict[str, Encoder]) -> list[Result]:
+    """ROC AUC of each query's cosine score for its labelled class against the other three labelled classes."""
+    folder = data_dir / ABERYSTWYTH
+    scene = gdal.Open(str(folder / "s2_20210527_aberystwyth_10band_sref_x1000.tif"))
+    labels = gdal.Open(str(folder / "labels_4class.tif")).ReadAsArray()
+    names = [scene.GetRasterBand(i + 1).GetDescription() for i in range(scene.RasterCount)]
+    image = np.zeros((len(MODEL_BANDS), *labels.shape), np.float32)
+    band_mask = np.zeros(len(MODEL_BANDS), np.float32)
+    for index, name in enumerate(names):
+        image[MODEL_BANDS.index(name)] = scene.GetRasterBand(index + 1).ReadAsArray() / 1000.0
+        band_mask[MODEL_BANDS.index(name)] = 1.0
+    multiple = 32  # the encoder's input multiple: crop to it
+    height, width = (size - size % multiple for size in labels.shape)
+    image, labels = image[:, :height, :width], labels[:height, :width]
+    labelled = labels > 0
+    results = []
+    for name, encoder in encoders.items():
+        dense = encoder.dense(image, band_mask)[:, labelled]
+        for text, label in ABERYSTWYTH_QUERIES.items():
+            score = encoder.text([text])[0] @ dense
+            auc = float(roc_auc_score(labels[labelled] == label, score))
+            results.append(Result("Aberystwyth text query", f'ROC AUC "{text}"', name, auc, int(labelled.sum())))
     return results
 
 
@@ -364,11 +418,27 @@ def write_report(results: list[Result], out_dir: Path, header: dict) -> tuple[Pa
     return paths
 
 
-def evaluate(weights_dir: Path, data_dir: Path, pack_dir: Path, quick: bool, log=print) -> list[Result]:
+def teacher_features(teachers_dir: Path | None) -> dict[str, Features]:
+    """The teachers' feature functions by row name; none when the teachers folder is absent."""
+    if teachers_dir is None or not (teachers_dir / "galileo_nano").exists():
+        return {}
+    from training.teachers.features import TeacherFeatures
+
+    teachers = TeacherFeatures(teachers_dir)
+    return {
+        "Galileo-Nano pooled tokens (teacher)": teachers.galileo_pooled,
+        "Presto pixel embeddings, mean and max (teacher)": teachers.presto_mean_max,
+    }
+
+
+def evaluate(
+    weights_dir: Path, data_dir: Path, pack_dir: Path, quick: bool, log=print, teachers_dir: Path | None = None
+) -> list[Result]:
     """Run every task for the weights and the baselines; quick uses subsets and fewer seeds.
 
     Retrieval uses the validation split of the pack in `pack_dir` and its captions.jsonl (skipped without them).
     """
+    teachers = teacher_features(teachers_dir)
     with tempfile.TemporaryDirectory() as scratch:
         encoders = {MODEL_NAME: Encoder(weights_dir), RANDOM_NAME: random_encoder(weights_dir, Path(scratch))}
         eurosat = image_set(EuroSATMS(data_dir / EuroSATMS.folder))
@@ -377,11 +447,15 @@ def evaluate(weights_dir: Path, data_dir: Path, pack_dir: Path, quick: bool, log
         captions = load_captions(pack_dir / "captions.jsonl")
         pack_val = image_set(PackedDataset(pack_dir, "val"), every=3 if quick else 1) if captions else None
         steps = [
-            ("EuroSAT probe", lambda: eurosat_probe(eurosat, probe_methods(encoders, eurosat), 3 if quick else 10)),
-            ("BigEarthNet", lambda: bigearthnet_f1(bigearthnet, probe_methods(encoders, bigearthnet_train))),
+            (
+                "EuroSAT probe",
+                lambda: eurosat_probe(eurosat, probe_methods(encoders, eurosat, teachers), 3 if quick else 10),
+            ),
+            ("BigEarthNet", lambda: bigearthnet_f1(bigearthnet, probe_methods(encoders, bigearthnet_train, teachers))),
             ("zero-shot", lambda: zero_shot_eurosat(eurosat, encoders)),
             ("retrieval", lambda: text_to_image_recall(pack_val, captions, encoders) if pack_val is not None else []),
             ("water", lambda: water_iou(data_dir, encoders)),
+            ("Aberystwyth", lambda: aberystwyth_query_auc(data_dir, encoders)),
         ]
         results: list[Result] = []
         for label, run in steps:
@@ -399,9 +473,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=shared_data_dir(), help="the shared data folder")
     parser.add_argument("--pack", type=Path, default=Path(".packed"), help="pack with captions.jsonl (retrieval)")
     parser.add_argument("--quick", action="store_true", help="subsets and fewer seeds (a few minutes on CPU)")
+    parser.add_argument(
+        "--teachers", type=Path, default=default_teacher_dir(), help="teachers folder for their baseline rows"
+    )
     args = parser.parse_args(argv)
     started = time.time()
-    results = evaluate(args.weights, args.data, args.pack, args.quick, log=lambda m: print(m, file=sys.stderr))
+    results = evaluate(
+        args.weights,
+        args.data,
+        args.pack,
+        args.quick,
+        log=lambda m: print(m, file=sys.stderr),
+        teachers_dir=args.teachers,
+    )
     header = {"weights": str(args.weights), "quick": args.quick, "seconds": round(time.time() - started, 1)}
     write_report(results, args.out, header)
     sys.stdout.write(markdown_table(results))

@@ -60,6 +60,17 @@ def dense_text_loss(
     return lulc_cross_entropy(padded, lulc, torch.ones_like(lulc[:, None], dtype=logits.dtype))
 
 
+def distillation_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Cosine distance plus mean squared error between (N, D) predictions and standardised teacher targets.
+
+    Weighted by (N,) `weight`. The cosine aligns directions, the squared error also matches the magnitudes.
+    """
+    pred, target = pred.float(), target.detach().float()
+    cosine = F.cosine_similarity(pred, target, dim=-1, eps=1e-6)
+    squared = ((pred - target) ** 2).mean(dim=-1)
+    return masked_mean(1.0 - cosine + squared, weight)
+
+
 def ema_momentum(progress: float, start: float, end: float) -> float:
     """EMA teacher momentum rising from `start` to `end` along a half-cosine over training progress (0..1)."""
     progress = min(max(progress, 0.0), 1.0)

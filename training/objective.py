@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -10,11 +11,30 @@ from torch import nn
 
 from model_core.bands import S2_BANDS
 from model_core.model import GeoMeldFM, make_ema_teacher
-from training.losses import dense_text_loss, info_nce, jepa_loss, lulc_cross_entropy, masked_mean, masked_mse
+from training.losses import (
+    dense_text_loss,
+    distillation_loss,
+    info_nce,
+    jepa_loss,
+    lulc_cross_entropy,
+    masked_mean,
+    masked_mse,
+)
 
 S2 = slice(0, len(S2_BANDS))
 S1 = slice(len(S2_BANDS), len(S2_BANDS) + 2)
-LOSS_NAMES: tuple[str, ...] = ("mae_s2", "mae_s1", "mae_dem", "mae_lulc", "jepa", "infonce", "dense_text")
+LOSS_NAMES: tuple[str, ...] = (
+    "mae_s2",
+    "mae_s1",
+    "mae_dem",
+    "mae_lulc",
+    "jepa",
+    "infonce",
+    "dense_text",
+    "distil_tokens",
+    "distil_pooled",
+    "distil_pixels",
+)
 
 
 @dataclass
@@ -31,22 +51,41 @@ class Batch:
     lulc: torch.Tensor  # (B,H,W) int64, 0 = none
     tokens: torch.Tensor  # (C,L) caption tokens of the captioned samples
     captioned: torch.Tensor  # (C,) int64 batch index of each caption row
+    # Teacher targets (training.teachers.store), None without them.
+    teacher_tokens: Optional[torch.Tensor] = None  # (B,T,h,w) Galileo-Nano tokens on its patch grid
+    teacher_token_weight: Optional[torch.Tensor] = None  # (B,h,w)
+    presto_points: Optional[torch.Tensor] = None  # (B,K,2) int64 (row, col)
+    presto: Optional[torch.Tensor] = None  # (B,K,T) Presto pixel embeddings
+    presto_weight: Optional[torch.Tensor] = None  # (B,K) 1 = a real point, 0 = padding
 
     def to(self, device: torch.device) -> Batch:
         """The batch on `device`."""
-        return Batch(**{k: v.to(device, non_blocking=True) for k, v in self.__dict__.items()})
+        return Batch(**{k: v if v is None else v.to(device, non_blocking=True) for k, v in self.__dict__.items()})
 
 
 class PretrainObjective(nn.Module):
     """forward(batch) -> dict of the unweighted losses plus 'total' (their weighted sum)."""
 
-    def __init__(self, model: GeoMeldFM, weights: dict[str, float], class_tokens: torch.Tensor, dem_std: float) -> None:
+    def __init__(
+        self,
+        model: GeoMeldFM,
+        weights: dict[str, float],
+        class_tokens: torch.Tensor,
+        dem_std: float,
+        teacher_stats: Optional[dict[str, dict[str, list[float]]]] = None,
+    ) -> None:
         super().__init__()
         self.model = model
         self.teacher = make_ema_teacher(model.image)
         self.weights = {name: float(weights.get(name, 0.0)) for name in LOSS_NAMES}
         self.register_buffer("class_tokens", class_tokens, persistent=False)
         self.dem_std = dem_std
+        # Standardisation of the teachers' targets (mean and std per dimension over the training split).
+        dim = model.config.teacher_dim
+        for name in ("galileo", "presto"):
+            stats = (teacher_stats or {}).get(name, {"mean": [0.0] * dim, "std": [1.0] * dim})
+            self.register_buffer(f"{name}_mean", torch.tensor(stats["mean"], dtype=torch.float32), persistent=False)
+            self.register_buffer(f"{name}_std", torch.tensor(stats["std"], dtype=torch.float32), persistent=False)
 
     def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
         """All losses of one batch; a loss whose data the batch lacks is 0."""
@@ -68,6 +107,7 @@ class PretrainObjective(nn.Module):
         dense, pooled = encoder(batch.image, batch.input_mask)
         losses["infonce"] = self._infonce(pooled, batch)
         losses["dense_text"] = self._dense_text(dense, batch)
+        losses.update(self._distillation(dense, pooled, batch))
         losses["total"] = sum(self.weights[name] * losses[name] for name in LOSS_NAMES)
         return losses
 
@@ -100,3 +140,36 @@ class PretrainObjective(nn.Module):
             return masked_mean(dense, torch.zeros_like(dense))
         class_text = self.model.text(self.class_tokens)
         return dense_text_loss(dense[labelled], class_text, batch.lulc[labelled], self.model.logit_scale)
+
+    def _distillation(self, dense: torch.Tensor, pooled: torch.Tensor, batch: Batch) -> dict[str, torch.Tensor]:
+        """Student embeddings against the teachers' standardised targets: Galileo-Nano's tokens (dense embedding
+        averaged per teacher patch), its pooled embedding (the crop's mean token) and Presto per pixel."""
+        if batch.teacher_tokens is None:
+            zero = masked_mean(dense, torch.zeros_like(dense))
+            return {"distil_tokens": zero, "distil_pooled": zero, "distil_pixels": zero}
+        heads = self.model.distil
+        stride = dense.shape[-1] // batch.teacher_tokens.shape[-1]
+        cells = F.avg_pool2d(dense, stride).permute(0, 2, 3, 1)
+        tokens = batch.teacher_tokens.permute(0, 2, 3, 1)
+        weight = batch.teacher_token_weight
+        standard_tokens = (tokens - self.galileo_mean) / self.galileo_std
+        cell_weight = weight[..., None]
+        crop_mean = (tokens * cell_weight).sum(dim=(1, 2)) / cell_weight.sum(dim=(1, 2)).clamp_min(1e-6)
+        rows, cols = batch.presto_points[..., 0], batch.presto_points[..., 1]
+        index = (rows * dense.shape[-1] + cols)[:, None, :].expand(-1, dense.shape[1], -1)
+        pixels = dense.flatten(2).gather(2, index).transpose(1, 2)
+        return {
+            "distil_tokens": distillation_loss(
+                heads("tokens", cells).flatten(0, 2), standard_tokens.flatten(0, 2), weight.flatten()
+            ),
+            "distil_pooled": distillation_loss(
+                heads("pooled", pooled),
+                (crop_mean - self.galileo_mean) / self.galileo_std,
+                (weight.sum((1, 2)) > 0).float(),
+            ),
+            "distil_pixels": distillation_loss(
+                heads("pixels", pixels).flatten(0, 1),
+                ((batch.presto - self.presto_mean) / self.presto_std).flatten(0, 1),
+                batch.presto_weight.flatten(),
+            ),
+        }

@@ -33,6 +33,7 @@ from model_core.tokenizer import GLOSSARY, TextTokenizer
 from training.data.packed import PackedDataset, collate
 from training.data.sample import LULC_CLASSES
 from training.export import export_model
+from training.glove import glove_text_setup
 from training.losses import band_dropout, ema_momentum
 from training.objective import LOSS_NAMES, Batch, PretrainObjective
 from training.plots import plot_losses
@@ -117,6 +118,8 @@ def make_batch(
     batch, _, height, width = collated["image"].shape
     mask = config["mask"]
     tokens = tokenizer.encode(texts, context_length) if texts else np.zeros((0, context_length), np.int64)
+    teacher_keys = ("teacher_tokens", "teacher_token_weight", "presto_points", "presto", "presto_weight")
+    teachers = {key: torch.from_numpy(collated[key]) for key in teacher_keys if key in collated}
     return Batch(
         image=torch.from_numpy(collated["image"]),
         band_mask=band_mask,
@@ -128,6 +131,7 @@ def make_batch(
         lulc=torch.from_numpy(collated["lulc"]),
         tokens=torch.from_numpy(tokens),
         captioned=torch.tensor(captioned, dtype=torch.int64),
+        **teachers,
     )
 
 
@@ -202,9 +206,13 @@ class Pretraining:
         if self.device.type == "cpu":
             torch.set_num_threads(train.get("threads", 2))
         data = config["data"]
-        self.dataset = PackedDataset(data["packed"], "train", data["crop"], data["augment"], config["seed"])
+        distilling = any(config["loss_weights"].get(name, 0) > 0 for name in LOSS_NAMES if name.startswith("distil"))
+        self.dataset = PackedDataset(
+            data["packed"], "train", data["crop"], data["augment"], config["seed"], teachers=distilling
+        )
         self.captions = load_captions(Path(data["captions"]))
         self.generator = torch.Generator().manual_seed(config["seed"] * 1000 + self.rank)
+        self.word_vectors = None
         checkpoint_path = self.out_dir / CHECKPOINT
         self.resumed = resume and checkpoint_path.exists()
         checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True) if self.resumed else None
@@ -215,8 +223,12 @@ class Pretraining:
         else:
             self._prepare_model_config()
         model = build_model(self.model_config)
+        if checkpoint is None and self.word_vectors is not None:
+            model.text.set_word_vectors(self.word_vectors)
         class_tokens = torch.from_numpy(self.tokenizer.encode(list(LULC_CLASSES[1:]), self.model_config.context_length))
-        self.objective = PretrainObjective(model, config["loss_weights"], class_tokens, self.dem_std).to(self.device)
+        self.objective = PretrainObjective(
+            model, config["loss_weights"], class_tokens, self.dem_std, self.dataset.teacher_stats
+        ).to(self.device)
         if train.get("channels_last"):
             self.objective.to(memory_format=torch.channels_last)
         trainable = [p for p in model.parameters() if p.requires_grad]
@@ -242,13 +254,25 @@ class Pretraining:
         )
 
     def _prepare_model_config(self) -> None:
-        """Normalisation statistics of the training pack and a tokenizer on its captions, then the architecture."""
+        """Normalisation statistics of the training pack and a tokenizer on its captions, then the architecture.
+
+        With `model.glove_words`, the tokenizer is word-level over the caption words GloVe knows plus its most
+        frequent words up to that count, and the text tower reads their frozen GloVe vectors (`training.glove`).
+        """
         data, model = self.config["data"], self.config["model"]
         stats_set = PackedDataset(data["packed"], "train", None, False, self.config["seed"])
         mean, std, self.dem_std = normalisation_stats(stats_set, data.get("stats_samples", 2000))
-        texts = [text for texts in self.captions.values() for text in texts]
-        self.tokenizer = TextTokenizer.train(texts + GLOSSARY + list(LULC_CLASSES[1:]), model["vocab_size"])
-        overrides = {k: v for k, v in model.items() if k not in ("variant", "vocab_size")}
+        texts = [text for texts in self.captions.values() for text in texts] + GLOSSARY + list(LULC_CLASSES[1:])
+        overrides = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in model.items()
+            if key not in ("variant", "vocab_size", "glove_words")
+        }
+        if model.get("glove_words"):
+            self.tokenizer, self.word_vectors = glove_text_setup(texts, model["glove_words"])
+            overrides["word_dim"] = self.word_vectors.shape[1]
+        else:
+            self.tokenizer = TextTokenizer.train(texts, model["vocab_size"])
         self.model_config = GeoMeldConfig.for_variant(
             model["variant"], mean=tuple(mean), std=tuple(std), vocab_size=self.tokenizer.vocab_size, **overrides
         )

@@ -126,11 +126,15 @@ def pack(
     seed: int = 0,
     plan: Sequence[SourcePlan] = PLAN,
     log: Callable[[str], None] = print,
+    density: float = 1.0,
 ) -> dict[str, Any]:
-    """Build the pack in `out` (created) and return its index; each shard is written atomically, the index last."""
+    """Build the pack in `out` (created) and return its index; each shard is written atomically, the index last.
+
+    `density` multiplies the tiles taken from sources cut into a seeded subset of tiles (scenes, BigEarthNet).
+    """
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    scale = (REFERENCE_CROP / crop) ** 2
+    scale = density * (REFERENCE_CROP / crop) ** 2
     rng = np.random.RandomState(seed)
     entries = []
     for source in plan:
@@ -160,7 +164,7 @@ def pack(
                 }
             )
             log(f"  {dataset.name:28s} {split:5s} {len(samples):5d} samples")
-    index = {"format": FORMAT_VERSION, "crop": crop, "seed": seed, "shards": entries}
+    index = {"format": FORMAT_VERSION, "crop": crop, "seed": seed, "density": density, "shards": entries}
     write_text_atomic(folder / INDEX_NAME, json.dumps(index, indent=1))
     return index
 
@@ -187,9 +191,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--out", default=".packed", help="output folder (default .packed/)")
     parser.add_argument("--crop", type=int, default=REFERENCE_CROP, help="tile size in pixels (default 64)")
     parser.add_argument("--seed", type=int, default=0, help="seed of tile and crop choices (default 0)")
+    parser.add_argument(
+        "--density",
+        type=float,
+        default=1.0,
+        help="multiplier of the tiles kept from scenes and BigEarthNet (default 1)",
+    )
     args = parser.parse_args(argv)
     start = time.time()
-    index = pack(args.out, args.crop, args.seed)
+    index = pack(args.out, args.crop, args.seed, density=args.density)
     print(summary_table(index))
     total_mib = sum(e["bytes"] for e in index["shards"]) / 2**20
     print(f"packed in {time.time() - start:.1f} s into {args.out}")

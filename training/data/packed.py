@@ -10,6 +10,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from training.teachers.store import attach_targets, collate_targets, load_shard_targets, read_manifest
+
 from .sample import SPLITS, Sample
 from .transforms import augment as augment_sample
 from .transforms import center_crop
@@ -41,6 +43,7 @@ class PackedDataset:
     With `crop`, samples are cut to crop x crop: a random window plus random flips/90-degree rotations when
     `augment`, the central window otherwise. Augmentation is a function of (seed, epoch, index) only, so it is
     reproducible and identical whatever the number of loader workers; call `set_epoch` to draw new ones.
+    With `teachers`, each sample carries its teacher targets (`training.teachers.store`), transformed with it.
     """
 
     def __init__(
@@ -51,6 +54,7 @@ class PackedDataset:
         augment: bool = False,
         seed: int = 0,
         datasets: Optional[Sequence[str]] = None,
+        teachers: bool = False,
     ) -> None:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -58,6 +62,8 @@ class PackedDataset:
         self.epoch = 0
         self.index = read_index(folder)
         self.shards: list[dict[str, np.ndarray]] = []
+        self.targets: list[dict[str, np.ndarray]] = []
+        self.teacher_stats = read_manifest(folder)["stats"] if teachers else None
         self.names: list[str] = []
         self._locations: list[tuple[int, int]] = []
         for entry in self.index["shards"]:
@@ -67,6 +73,8 @@ class PackedDataset:
                 arrays = {key: data[key] for key in data.files}
             self._locations.extend((len(self.shards), i) for i in range(len(arrays["meta"])))
             self.shards.append(arrays)
+            if teachers:
+                self.targets.append(load_shard_targets(folder, entry["file"]))
             self.names.append(entry["dataset"])
 
     def set_epoch(self, epoch: int) -> None:
@@ -79,6 +87,8 @@ class PackedDataset:
     def __getitem__(self, index: int) -> Sample:
         shard_index, row = self._locations[index]
         sample = unpack_sample(self.shards[shard_index], row)
+        if self.targets:
+            sample = attach_targets(sample, self.targets[shard_index], row)
         if self.augment:
             rng = np.random.default_rng([self.seed, self.epoch, index])
             return augment_sample(sample, rng, self.crop)
@@ -116,7 +126,8 @@ def collate(samples: Sequence[Sample]) -> dict[str, Any]:
     """Stack samples of one size into a batch of numpy arrays; missing dem/lulc are zeros flagged by has_dem/has_lulc.
 
     Keys: image (B,15,H,W) float32, band_mask (B,15) float32, valid (B,H,W) bool, dem (B,1,H,W) float32,
-    has_dem (B,) bool, lulc (B,H,W) int64 (0 = ignore), has_lulc (B,) bool, labels list[list[str]], meta list[dict].
+    has_dem (B,) bool, lulc (B,H,W) int64 (0 = ignore), has_lulc (B,) bool, labels list[list[str]], meta list[dict];
+    with teacher targets also those of `training.teachers.store.collate_targets`.
     """
     if not samples:
         raise ValueError("collate needs at least one sample")
@@ -124,7 +135,12 @@ def collate(samples: Sequence[Sample]) -> dict[str, Any]:
     if len(shapes) != 1:
         raise ValueError(f"samples of different sizes {sorted(shapes)} cannot be stacked; use PackedDataset(crop=...)")
     height, width = shapes.pop()
-    return {
+    targets = (
+        collate_targets(samples, max(1, max(len(s["presto_points"]) for s in samples)))
+        if "teacher_tokens" in samples[0]
+        else {}
+    )
+    return targets | {
         "image": np.stack([s["image"] for s in samples]).astype(np.float32, copy=False),
         "band_mask": np.stack([s["band_mask"] for s in samples]).astype(np.float32, copy=False),
         "valid": np.stack([s["valid"] for s in samples]),
