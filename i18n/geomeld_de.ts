@@ -850,8 +850,8 @@
     </message>
     <message>
         <location filename="../plugin/tasks.py" line="41"/>
-        <source>GeoMeld failed unexpectedly ({0}); details are in the GeoMeld log panel.</source>
-        <translation>GeoMeld ist unerwartet fehlgeschlagen ({0}); Details stehen im GeoMeld-Protokoll.</translation>
+        <source>GeoMeld failed unexpectedly ({0}); this is a bug: please report it with the details in the GeoMeld log panel.</source>
+        <translation>GeoMeld ist unerwartet fehlgeschlagen ({0}); das ist ein Fehler im Plugin: bitte melden Sie ihn mit den Details aus dem GeoMeld-Protokoll.</translation>
     </message>
     <message>
         <location filename="../plugin/tasks.py" line="113"/>
@@ -887,6 +887,276 @@
         <location filename="../plugin/algorithms/query.py" line="113"/>
         <source>Score every pixel (slower; default: score the embedding&apos;s codebook)</source>
         <translation>Jedes Pixel bewerten (langsamer; Standard: das Codebuch der Einbettung bewerten)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/base.py" line="1"/>
+        <source>Reflectance scale (empty: detect; 10000 for most products, 1000 for x1000 ones)</source>
+        <translation>Reflektanz-Skalierung (leer: erkennen; 10000 für die meisten Produkte, 1000 für x1000-Produkte)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/query.py" line="1"/>
+        <source>Reflectance scale of date B (empty: detect)</source>
+        <translation>Reflektanz-Skalierung von Datum B (leer: erkennen)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="1"/>
+        <source>detected from the values</source>
+        <translation>aus den Werten erkannt</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="1"/>
+        <source>Number dividing the pixel values into reflectance: 10000 for most products, 1000 for x1000 ones.</source>
+        <translation>Zahl, durch die die Pixelwerte geteilt werden, um Reflektanz zu erhalten: 10000 für die meisten Produkte, 1000 für x1000-Produkte.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="1"/>
+        <source>Reflectance scale</source>
+        <translation>Reflektanz-Skalierung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="1"/>
+        <source>detected: {0:g}</source>
+        <translation>erkannt: {0:g}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="1"/>
+        <source>The reflectance scale must be a positive number such as 10000 or 1000.</source>
+        <translation>Die Reflektanz-Skalierung muss eine positive Zahl wie 10000 oder 1000 sein.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/probe.py" line="1"/>
+        <source>train the probe again</source>
+        <translation>trainieren Sie die Probe neu</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Compute embeddings of many rasters</source>
+        <translation>Embeddings vieler Raster berechnen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Computes the embedding raster of every chosen raster into one folder (&lt;name&gt;_embedding.tif) and a VRT mosaic per coordinate system. Running it again skips the rasters whose embedding is complete, so an interrupted job resumes. A raster that fails is reported and the others go on. The rasters are embedded one after another here; with the address of a Dask scheduler (tcp://host:8786, Dask installed) they are spread over that cluster's workers.</source>
+        <translation>Berechnet das Embedding-Raster jedes gewählten Rasters in einen Ordner (&lt;name&gt;_embedding.tif) und ein VRT-Mosaik je Koordinatensystem. Ein erneuter Lauf überspringt die Raster, deren Embedding vollständig ist, sodass ein unterbrochener Auftrag fortgesetzt wird. Ein fehlschlagendes Raster wird gemeldet, die übrigen laufen weiter. Die Raster werden hier nacheinander berechnet; mit der Adresse eines Dask-Schedulers (tcp://host:8786, Dask installiert) werden sie auf die Worker dieses Clusters verteilt.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Embeddings per polygon</source>
+        <translation>Embeddings je Polygon</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>For every polygon, the mean of the embeddings of the pixels inside it (and optionally their standard deviation), the numbers of valid and nodata pixels, the share of its area that the raster covers, its area in hectares and a status (full, partial, nodata, outside). Written as a GeoPackage with the polygons' attributes, or as a Parquet table; a regression probe can learn from it.</source>
+        <translation>Für jedes Polygon der Mittelwert der Embeddings der Pixel darin (und wahlweise ihre Standardabweichung), die Anzahl gültiger und fehlender Pixel, der vom Raster bedeckte Anteil seiner Fläche, seine Fläche in Hektar und ein Status (vollständig, teilweise, keine Daten, außerhalb). Geschrieben als GeoPackage mit den Attributen der Polygone oder als Parquet-Tabelle; eine Regressions-Probe kann daraus lernen.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Sentinel-2 rasters</source>
+        <translation>Sentinel-2-Raster</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Band names in file order (empty: detect in each raster)</source>
+        <translation>Bandnamen in Dateireihenfolge (leer: in jedem Raster erkennen)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Dask scheduler address (empty: here)</source>
+        <translation>Adresse des Dask-Schedulers (leer: hier)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Mosaics</source>
+        <translation>Mosaike</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Embedded</source>
+        <translation>Berechnet</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Skipped</source>
+        <translation>Übersprungen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Choose one or more rasters.</source>
+        <translation>Wählen Sie ein oder mehrere Raster.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Also the standard deviation</source>
+        <translation>Auch die Standardabweichung</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Table</source>
+        <translation>Tabelle</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>GeoPackage (*.gpkg);;Parquet (*.parquet)</source>
+        <translation>GeoPackage (*.gpkg);;Parquet (*.parquet)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>Polygons: {0}.</source>
+        <translation>Polygone: {0}.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/batch.py" line="1"/>
+        <source>{0} failed: {1}</source>
+        <translation>{0} fehlgeschlagen: {1}</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>Ridge regression</source>
+        <translation>Ridge-Regression</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>Train regression probe</source>
+        <translation>Regressions-Probe trainieren</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>Learns to predict a number, such as elevation, NDVI or a survey indicator, from the embeddings under points or polygons that carry it in a numeric field. Reports the cross-validated R2, RMSE and MAE with random folds and, with a group field (a city, a year, a site), with whole groups held out, which tells how well the probe carries over to places it has not seen. Saves the probe for 'Apply regression probe'.</source>
+        <translation>Lernt, eine Zahl wie Höhe, NDVI oder einen Erhebungsindikator aus den Embeddings unter Punkten oder Polygonen vorherzusagen, die sie in einem numerischen Feld tragen. Meldet das kreuzvalidierte R2, RMSE und MAE mit zufälligen Folds und, mit einem Gruppenfeld (eine Stadt, ein Jahr, ein Gebiet), mit ganz zurückgehaltenen Gruppen; das zeigt, wie gut sich die Probe auf ungesehene Orte übertragen lässt. Speichert die Probe für „Regressions-Probe anwenden“.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>Apply regression probe</source>
+        <translation>Regressions-Probe anwenden</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>Maps the number a regression probe learned (see 'Train regression probe') over every pixel of a raster and writes it as a float raster; pixels without data stay empty.</source>
+        <translation>Berechnet die von einer Regressions-Probe gelernte Zahl (siehe „Regressions-Probe trainieren“) für jedes Pixel eines Rasters und schreibt sie als Gleitkomma-Raster; Pixel ohne Daten bleiben leer.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>Points or polygons with values</source>
+        <translation>Punkte oder Polygone mit Werten</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>Numeric field to predict</source>
+        <translation>Vorherzusagendes numerisches Feld</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>Group field (held out whole in cross-validation)</source>
+        <translation>Gruppenfeld (in der Kreuzvalidierung ganz zurückgehalten)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>R2 (random folds)</source>
+        <translation>R2 (zufällige Folds)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>R2 (groups held out)</source>
+        <translation>R2 (Gruppen zurückgehalten)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>Regression probe file</source>
+        <translation>Regressions-Probe-Datei</translation>
+    </message>
+    <message>
+        <location filename="../plugin/algorithms/regression.py" line="1"/>
+        <source>Predicted values</source>
+        <translation>Vorhergesagte Werte</translation>
+    </message>
+    <message>
+        <location filename="../plugin/dock.py" line="1"/>
+        <source>Indicators</source>
+        <translation>Indikatoren</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/embed.py" line="1"/>
+        <source>Many rasters: one embedding raster each and a mosaic per CRS; a second run resumes.</source>
+        <translation>Viele Raster: je ein Embedding-Raster und ein Mosaik je KBS; ein zweiter Lauf setzt fort.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/embed.py" line="1"/>
+        <source>Rasters (*.tif *.tiff *.vrt *.jp2);;All files (*)</source>
+        <translation>Raster (*.tif *.tiff *.vrt *.jp2);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/embed.py" line="1"/>
+        <source>Raster files</source>
+        <translation>Rasterdateien</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/embed.py" line="1"/>
+        <source>Embed all</source>
+        <translation>Alle berechnen</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/embed.py" line="1"/>
+        <source>GeoMeld embeddings of many rasters</source>
+        <translation>GeoMeld-Embeddings vieler Raster</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/embed.py" line="1"/>
+        <source>Choose the raster files and an output folder.</source>
+        <translation>Wählen Sie die Rasterdateien und einen Ausgabeordner.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/regression.py" line="1"/>
+        <source>Predict a number for every pixel from points or polygons that carry it.</source>
+        <translation>Eine Zahl für jedes Pixel aus Punkten oder Polygonen vorhersagen, die sie tragen.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/regression.py" line="1"/>
+        <source>Points or polygons</source>
+        <translation>Punkte oder Polygone</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/regression.py" line="1"/>
+        <source>Value to predict</source>
+        <translation>Vorherzusagender Wert</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/regression.py" line="1"/>
+        <source>Groups held out (optional)</source>
+        <translation>Zurückgehaltene Gruppen (optional)</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/regression.py" line="1"/>
+        <source>Map the value over the raster</source>
+        <translation>Wert über das Raster kartieren</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/regression.py" line="1"/>
+        <source>GeoMeld regression probe</source>
+        <translation>GeoMeld-Regressions-Probe</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/regression.py" line="1"/>
+        <source>GeoMeld regression map</source>
+        <translation>GeoMeld-Regressionskarte</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/regression.py" line="1"/>
+        <source>Choose a point or polygon layer and its numeric field.</source>
+        <translation>Wählen Sie einen Punkt- oder Polygonlayer und sein numerisches Feld.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/regression.py" line="1"/>
+        <source>Train a regression probe first.</source>
+        <translation>Trainieren Sie zuerst eine Regressions-Probe.</translation>
+    </message>
+    <message>
+        <location filename="../plugin/tabs/regression.py" line="1"/>
+        <source>Predicted {0}</source>
+        <translation>Vorhergesagt: {0}</translation>
     </message>
 </context>
 </TS>

@@ -6,6 +6,7 @@ Everything here uses GDAL (shipped with QGIS); nothing imports qgis or torch.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import uuid
@@ -19,7 +20,7 @@ from osgeo import gdal, osr
 
 from .atomic import atomic_path
 from .bands import EUROSAT_BANDS, LAYOUTS, MODEL_BANDS, REQUIRED_BANDS, S2_BANDS, normalise_band_name
-from .errors import BandMappingError, OutputWriteError, RasterInputError
+from .errors import BandMappingError, DamagedFileError, OptionError, OutputWriteError, RasterInputError
 from .overviews import overview_factors
 
 gdal.UseExceptions()
@@ -32,6 +33,16 @@ NAMED_LAYOUTS: dict[str, tuple[str, ...]] = {
 }
 # Integer Sentinel-2 products store reflectance x 10000.
 DEFAULT_REFLECTANCE_SCALE = 10000.0
+# Products scaled x 1000 (some processing chains, e.g. RSGISLib's) are told apart by their vegetation: pixels with a
+# normalised difference vegetation index above VEGETATION_NDVI (a ratio, the same at any scale) reflect about 0.2-0.5
+# in the near infrared, so their median B08 number is over 1300 at x 10000 (lowest on this project's rasters: 1355)
+# and under 500 at x 1000 (the Aberystwyth scene: 521). Below X1000_NIR_LIMIT the raster is read as x 1000.
+X1000_REFLECTANCE_SCALE = 1000.0
+VEGETATION_NDVI = 0.5
+X1000_NIR_LIMIT = 900.0
+MIN_VEGETATION_SHARE = 0.02
+# Decimated sample (pixels per side) for the radiometric plausibility checks.
+CHECK_SAMPLE = 256
 PRODUCT_DN_OFFSET = -1000.0  # L1C and L2A products of processing baseline 04.00 and later
 
 
@@ -64,12 +75,12 @@ def parse_band_list(text: str | Sequence[str] | None) -> tuple[str, ...] | None:
         name = normalise_band_name(item)
         if name is None:
             raise BandMappingError(
-                f"Unknown band name '{item}' in --bands; use Sentinel-2 names B01..B12, B8A (or VV, VH), "
+                f"Unknown band name '{item}' in the band list; use Sentinel-2 names B01..B12, B8A (or VV, VH), "
                 f"or one of the layouts {', '.join(NAMED_LAYOUTS)}."
             )
         names.append(name)
     if len(set(names)) != len(names):
-        raise BandMappingError(f"--bands lists a band twice: {','.join(names)}.")
+        raise BandMappingError(f"The band list names a band twice: {','.join(names)}.")
     return tuple(names)
 
 
@@ -208,6 +219,11 @@ class SentinelRaster:
                 f"'{self.path}' has no georeference (no CRS or geotransform); GeoMeld writes georeferenced "
                 "maps and needs both. Assign a CRS in QGIS (Raster > Projections > Assign Projection) first."
             )
+        # Warnings about implausible input (band order, reflectance scale) for the user; the raster is still used.
+        self.notices: list[str] = []
+        self.band_order_assumed = False
+        self._samples: dict[str, np.ndarray] = {}  # decimated planes of the checks (`_sample`)
+        self._sample_valid: np.ndarray | None = None
         self.band_names: tuple[str, ...] = self._map_bands(parse_band_list(bands))
         missing = [b for b in REQUIRED_BANDS if b not in self.band_names]
         if missing:
@@ -219,7 +235,6 @@ class SentinelRaster:
         self.nodata: float | None = first.GetNoDataValue()
         self.dtype = gdal.GetDataTypeName(first.DataType)
         self.product_level: str = self._product_level(product_metadata)
-        self.reflectance_scale: float = reflectance_scale or self._guess_reflectance_scale()
         self.reflectance_offset: float = self._dn_offset(product_metadata)
         self._source_index = {name: i + 1 for i, name in enumerate(self.band_names)}
         self.band_mask: np.ndarray = np.array(
@@ -227,6 +242,10 @@ class SentinelRaster:
         )
         if self.nodata_fraction(max_pixels=512 * 512) >= 1.0:
             raise RasterInputError(f"'{self.path}' holds only nodata pixels; there is nothing to embed.")
+        is_product = bool(product_metadata.get("PRODUCT_TYPE"))
+        self.reflectance_scale: float = self._reflectance_scale(reflectance_scale, is_product)
+        if self.band_order_assumed:
+            self._check_band_order()
 
     # ---- band mapping -------------------------------------------------------------------------------------------
     def _map_bands(self, explicit: tuple[str, ...] | None) -> tuple[str, ...]:
@@ -235,7 +254,7 @@ class SentinelRaster:
         if explicit is not None:
             if len(explicit) != count:
                 raise BandMappingError(
-                    f"'{name}' has {count} bands but --bands lists {len(explicit)} ({','.join(explicit)})."
+                    f"'{name}' has {count} bands but the band list names {len(explicit)} ({','.join(explicit)})."
                 )
             return explicit
         described = [
@@ -246,11 +265,12 @@ class SentinelRaster:
             return tuple(described)  # type: ignore[arg-type]
         for layout in LAYOUTS.values():
             if len(layout) == count:
+                self.band_order_assumed = True
                 return layout
         raise BandMappingError(
             f"'{name}' has {count} band(s) without Sentinel band names in their descriptions, and no known "
             f"Sentinel-2 layout has {count} bands. GeoMeld needs Sentinel-2 bands {', '.join(REQUIRED_BANDS)} "
-            "at least; name the bands in order with --bands B02,B03,B04,B08,..."
+            "at least; name the bands in file order, e.g. B02,B03,B04,B08,..."
         )
 
     # ---- radiometry ---------------------------------------------------------------------------------------------
@@ -276,15 +296,91 @@ class SentinelRaster:
             return PRODUCT_DN_OFFSET
         return 0.0
 
-    def _guess_reflectance_scale(self) -> float:
-        """Integer products are reflectance x 10000; float rasters already in 0..1 are used as they are."""
+    def _reflectance_scale(self, given: float | None, is_product: bool) -> float:
+        """The scale dividing the numbers into reflectance: `given`, else detected from the values (with a notice
+        when it is not the usual x 10000: fractions 0-1 in float rasters, x 1000 products)."""
+        if given is not None:
+            if not (math.isfinite(given) and given > 0):
+                raise OptionError(
+                    f"The reflectance scale must be a positive number such as 10000 or 1000, not {given}."
+                )
+            return float(given)
+        name = os.path.basename(self.path)
         if self.dtype.startswith(("Float", "CFloat")):
-            band = self._dataset.GetRasterBand(self._source_band_for("B04"))
-            sample = band.ReadAsArray(buf_xsize=min(self.width, 128), buf_ysize=min(self.height, 128))
-            finite = sample[np.isfinite(sample)]
+            red = self._sample(["B04"])["B04"]
+            finite = red[np.isfinite(red)]
             if finite.size and np.percentile(finite, 99) <= 2.0:
+                self.notices.append(f"'{name}' holds reflectance fractions (0-1); it is read with scale 1.")
                 return 1.0
+        if not is_product:
+            nir = self._vegetation_nir()
+            if nir is not None and nir < X1000_NIR_LIMIT:
+                self.notices.append(
+                    f"'{name}' looks like reflectance x 1000 (the near infrared of its vegetation is {nir:.0f}, where "
+                    "x 10000 data have over 1300); it is read with scale 1000. Set the reflectance scale to 10000 "
+                    "if that is wrong."
+                )
+                return X1000_REFLECTANCE_SCALE
         return DEFAULT_REFLECTANCE_SCALE
+
+    def _sample(self, names: Sequence[str]) -> dict[str, np.ndarray]:
+        """Decimated float64 planes (at most CHECK_SAMPLE px a side) of some bands, NaN on nodata pixels; each band
+        is read once per raster."""
+        xsize, ysize = min(self.width, CHECK_SAMPLE), min(self.height, CHECK_SAMPLE)
+        if self._sample_valid is None:
+            self._sample_valid = self._valid_pixels(lambda band: band.ReadAsArray(buf_xsize=xsize, buf_ysize=ysize))
+        with self._reading():
+            for band in set(names) - set(self._samples):
+                raw = self._dataset.GetRasterBand(self._source_band_for(band)).ReadAsArray(
+                    buf_xsize=xsize, buf_ysize=ysize
+                )
+                self._samples[band] = np.where(self._sample_valid, raw + np.float64(self.reflectance_offset), np.nan)
+        return {band: self._samples[band] for band in names}
+
+    def _vegetation_nir(self) -> float | None:
+        """Median B08 number (offset removed) of the vegetated pixels (NDVI > VEGETATION_NDVI), or None when fewer
+        than MIN_VEGETATION_SHARE of the pixels are vegetated."""
+        planes = self._sample(["B04", "B08"])
+        red, nir = planes["B04"], planes["B08"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vegetated = (nir - red) / (nir + red) > VEGETATION_NDVI
+        if vegetated.sum() < max(50, MIN_VEGETATION_SHARE * np.isfinite(red).sum()):
+            return None
+        return float(np.median(nir[vegetated]))
+
+    def _check_band_order(self) -> None:
+        """Warn when bands mapped by their count alone do not look like the layout assumed for them."""
+        name = os.path.basename(self.path)
+        bands = [band for band in ("B03", "B04", "B08", "B10", "B11") if band in self.band_names]
+        planes = {band: plane / self.reflectance_scale for band, plane in self._sample(bands).items()}
+        with np.errstate(invalid="ignore"):
+            if "B10" in planes and "B11" in planes:
+                cirrus, swir = float(np.nanmedian(planes["B10"])), float(np.nanmedian(planes["B11"]))
+                if cirrus > 0.03 and cirrus > 0.8 * swir:
+                    self.notices.append(
+                        f"The band of '{name}' read as B10 is as bright as B11 (median reflectance {cirrus:.2f}), but "
+                        "B10 (cirrus) is dark almost everywhere: its bands are probably in another order (EuroSAT "
+                        "files put B8A last: band list 'eurosat'). Name the bands in file order."
+                    )
+            valid = np.isfinite(planes["B08"])
+            red, nir, green = planes["B04"][valid], planes["B08"][valid], planes["B03"][valid]
+            if valid.sum() and (nir > red).mean() < 0.01 and ((red > nir) & (nir > green)).mean() > 0.5:
+                self.notices.append(
+                    f"The band of '{name}' read as B08 (near infrared) is darker than B04 (red) almost everywhere, "
+                    "though not like water; no vegetation looks like that: its bands are probably in another order. "
+                    "Name the bands in file order."
+                )
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turns GDAL's error reading this raster (truncated, damaged, a source file gone) into one sentence."""
+        try:
+            yield
+        except RuntimeError as exc:
+            raise DamagedFileError(
+                f"'{self.path}' cannot be read ({exc}): it is damaged or incomplete, or a file it refers to is "
+                "missing; copy or download it again."
+            ) from None
 
     def _source_band_for(self, name: str) -> int:
         return self.band_names.index(name) + 1
@@ -307,7 +403,9 @@ class SentinelRaster:
             index = self._source_index.get(name)
             if index is None:
                 continue
-            raw = self._dataset.GetRasterBand(index).ReadAsArray(window.col, window.row, window.width, window.height)
+            with self._reading():
+                band = self._dataset.GetRasterBand(index)
+                raw = band.ReadAsArray(window.col, window.row, window.width, window.height)
             values = out[channel]  # converted in place: one float32 plane per band, no temporaries
             np.copyto(values, raw, casting="unsafe")
             if name in S2_BANDS:
@@ -337,7 +435,8 @@ class SentinelRaster:
         """Where every required band `read` returns is finite and not nodata, and not all of them are zero (fill)."""
         valid, signal = None, None
         for name in REQUIRED_BANDS:
-            raw = read(self._dataset.GetRasterBand(self._source_index[name]))
+            with self._reading():
+                raw = read(self._dataset.GetRasterBand(self._source_band_for(name)))
             holds = np.isfinite(raw) if self.nodata is None else np.isfinite(raw) & (raw != self.nodata)
             valid = holds if valid is None else valid & holds
             signal = raw != 0 if signal is None else signal | (raw != 0)
@@ -370,6 +469,7 @@ class SentinelRaster:
             "reflectance_offset": self.reflectance_offset,
             "nodata": self.nodata,
             "nodata_fraction": round(self.nodata_fraction(max_pixels=1024 * 1024), 4),
+            "notices": list(self.notices),
         }
 
 
@@ -415,7 +515,7 @@ GDAL_TYPES = {
 }
 CATEGORY_NAMES_KEY = "CATEGORY_NAMES"
 # GDAL messages of a failed write that do not name the file (libtiff's write callback, a full disk).
-WRITE_FAILURES = ("_tiffWriteProc", "No space left on device", "File too large")
+WRITE_FAILURES = ("_tiffWriteProc", "Write error", "No space left on device", "File too large")
 # ZSTD level 1 writes a 64-band embedding raster about 4 times faster than DEFLATE at about the same size, and
 # band interleaving lets a reader take one band (the valid mask) without decoding the others.
 COMPRESSION = ["COMPRESS=ZSTD", "ZSTD_LEVEL=1"]

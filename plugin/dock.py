@@ -43,6 +43,12 @@ class GeoMeldDock(QgsDockWidget):
         self.bands_edit.setPlaceholderText(tr("detected from the file, e.g. B01,B02,...,B12"))
         self.bands_edit.setToolTip(tr("Band names in file order; edit them when the detection is wrong."))
         form.addRow(tr("Bands"), self.bands_edit)
+        self.scale_edit = QLineEdit()
+        self.scale_edit.setPlaceholderText(tr("detected from the values"))
+        self.scale_edit.setToolTip(
+            tr("Number dividing the pixel values into reflectance: 10000 for most products, 1000 for x1000 ones.")
+        )
+        form.addRow(tr("Reflectance scale"), self.scale_edit)
         self.band_status = QLabel()
         self.band_status.setWordWrap(True)
         form.addRow("", self.band_status)
@@ -74,18 +80,21 @@ class GeoMeldDock(QgsDockWidget):
         from .tabs.change import ChangeTab
         from .tabs.embed import EmbedTab
         from .tabs.probe import ProbeTab
+        from .tabs.regression import RegressionTab
         from .tabs.search import SearchTab
         from .tabs.segment import SegmentTab
         from .tabs.settings import SettingsTab
 
         self.embed_tab = EmbedTab(self)
         self.probe_tab = ProbeTab(self)
+        self.regression_tab = RegressionTab(self)
         self.segment_tab = SegmentTab(self)
         self.search_tab = SearchTab(self)
         self.change_tab = ChangeTab(self)
         self.settings_tab = SettingsTab(self)
         self.tabs.addTab(self.embed_tab, tr("Embed"))
         self.tabs.addTab(self.probe_tab, tr("Label && Probe"))
+        self.tabs.addTab(self.regression_tab, tr("Indicators"))
         self.tabs.addTab(self.segment_tab, tr("Segment"))
         self.tabs.addTab(self.search_tab, tr("Search"))
         self.tabs.addTab(self.change_tab, tr("Change"))
@@ -113,6 +122,8 @@ class GeoMeldDock(QgsDockWidget):
         """Fill the band field from the layer's band mapping, or explain why it cannot be used."""
         self.bands_edit.clear()
         self.band_status.clear()
+        self.scale_edit.clear()
+        self.scale_edit.setPlaceholderText(tr("detected from the values"))
         if layer is None:
             return
         try:
@@ -123,9 +134,9 @@ class GeoMeldDock(QgsDockWidget):
             self.band_status.setText(str(exc))
             return
         self.bands_edit.setText(",".join(raster.band_names))
-        self.band_status.setText(
-            tr("{0} x {1} px, {2} bands mapped.").format(raster.width, raster.height, len(raster.band_names))
-        )
+        self.scale_edit.setPlaceholderText(tr("detected: {0:g}").format(raster.reflectance_scale))
+        status = tr("{0} x {1} px, {2} bands mapped.").format(raster.width, raster.height, len(raster.band_names))
+        self.band_status.setText(" ".join([status, *raster.notices]))
 
     def raster_parameters(self) -> dict[str, Any] | None:
         """INPUT and BANDS parameters for the chosen raster (None, with a message, when there is none)."""
@@ -133,7 +144,15 @@ class GeoMeldDock(QgsDockWidget):
         if layer is None:
             self.show_error(tr("Choose a Sentinel-2 raster layer first."))
             return None
-        return {"INPUT": layer.source(), "BANDS": self.bands_edit.text().strip()}
+        scale = self.scale_edit.text().strip().replace(",", ".")
+        try:
+            value = float(scale) if scale else None
+        except ValueError:
+            value = float("nan")
+        if value is not None and not (value > 0 and value != float("inf")):
+            self.show_error(tr("The reflectance scale must be a positive number such as 10000 or 1000."))
+            return None
+        return {"INPUT": layer.source(), "BANDS": self.bands_edit.text().strip(), "SCALE": value}
 
     # ---- running jobs -----------------------------------------------------------------------------------------------
     def run_algorithm(

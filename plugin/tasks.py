@@ -8,7 +8,7 @@ from typing import Any
 
 from qgis.core import Qgis, QgsMessageLog, QgsProcessingFeedback, QgsTask
 
-from ..model_core.errors import CancelledError, GeoMeldError
+from ..model_core.errors import CancelledError, GeoMeldError, explain
 from ..model_core.feedback import Feedback
 from .i18n import tr
 
@@ -28,19 +28,21 @@ def processing_feedback(feedback: QgsProcessingFeedback | None) -> Feedback:
 
 
 def error_message(exc: BaseException) -> str:
-    """One sentence for the user: GeoMeld's own message, else a short generic one (the traceback goes to the log)."""
+    """One sentence for the user: GeoMeld's own message or the explanation of a file, GDAL or system error (the same
+    sentence as on the command line), else, for a bug, a short generic one (the traceback goes to the log)."""
     if isinstance(exc, CancelledError):
         return tr("Cancelled by the user; no output was written.")
-    if isinstance(exc, GeoMeldError):
-        return str(exc)
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         return tr(
             "GeoMeld needs the Python package '{0}', which is not installed; the GeoMeld panel offers to install it."
         ).format(exc.name.split(".")[0])
+    message = explain(exc)
+    if message is not None:
+        return message
     log_message("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), Qgis.Critical)
-    return tr("GeoMeld failed unexpectedly ({0}); details are in the GeoMeld log panel.").format(
-        f"{type(exc).__name__}: {exc}"
-    )
+    return tr(
+        "GeoMeld failed unexpectedly ({0}); this is a bug: please report it with the details in the GeoMeld log panel."
+    ).format(f"{type(exc).__name__}: {exc}")
 
 
 class EngineTask(QgsTask):

@@ -156,7 +156,7 @@ def out(tmp_path: Path) -> Path:
 # ---- CLI -------------------------------------------------------------------------------------------------------------
 def test_cli_band_list_with_the_wrong_count(weights_dir, tmp_path, out):
     result = cli(["embed", shared(CHIP), "--bands", "B02,B03,B04,B08", "--out", out / "e.tif"], weights_dir, tmp_path)
-    assert_refused(result, "has 13 bands but --bands lists 4")
+    assert_refused(result, "has 13 bands but the band list names 4")
     assert files_in(out) == []
 
 
@@ -250,7 +250,7 @@ def test_cli_labels_outside_the_raster(weights_dir, tmp_path, out):
 def test_processing_band_list_with_the_wrong_count(qgis_processing, out):
     from qgis.core import QgsProcessingException
 
-    with pytest.raises(QgsProcessingException, match="has 13 bands but --bands lists 4"):
+    with pytest.raises(QgsProcessingException, match="has 13 bands but the band list names 4"):
         qgis_processing.run(
             "geomeld:embed", {"INPUT": str(shared(CHIP)), "BANDS": "B02,B03,B04,B08", "OUTPUT": str(out / "e.tif")}
         )
@@ -409,3 +409,265 @@ def test_probe_for_other_weights_is_refused(geomeld_model, tmp_path, out):
     with pytest.raises(ProbeFileError, match="train the probe again with these weights"):
         apply_probe(raster, geomeld_model, load_probe(path), out / "classes.tif")
     assert files_in(out) == before
+
+
+# ---- data loss, out-of-range options, damaged files ------------------------------------------------------------------
+def digest(folder: Path) -> dict[str, bytes]:
+    """Every file of a folder (recursively) with its bytes."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def workspace(geomeld_model, tmp_path_factory) -> Path:
+    """Inputs of every command in one folder: two chip copies, labels, a probe (.json + .npz) and a class raster."""
+    from model_core.engine.cluster import cluster_raster
+
+    folder = tmp_path_factory.mktemp("workspace")
+    copy_raster(shared(CHIP), folder / "scene.tif")
+    copy_raster(shared(CHIP), folder / "later.tif")
+    write_points(folder / "labels.gpkg", chip_points(), chip_srs())
+    raster = open_raster(folder / "scene.tif")
+    cache_dir = tmp_path_factory.mktemp("workspace_cache")
+    from model_core.engine.cache import EmbeddingCache
+
+    cache = EmbeddingCache(cache_dir)
+    probe, _ = train_probe(raster, geomeld_model, folder / "labels.gpkg", "class", stride=8, cache=cache)
+    save_probe(probe, folder / "probe.json")
+    cluster_raster(raster, geomeld_model, folder / "classes.tif", 3, stride=8, cache=cache)
+    return folder
+
+
+@pytest.fixture
+def guarded(workspace: Path, tmp_path: Path):
+    """The workspace and an empty output folder; afterwards both must be exactly as before."""
+    out = tmp_path / "o"
+    out.mkdir()
+    before = digest(workspace)
+    yield workspace, out
+    assert digest(workspace) == before, "an input was changed"
+    assert files_in(out) == [], "something was written"
+
+
+DATA_LOSS = {
+    "embed over its input": ("embed {w}/scene.tif --out {w}/scene.tif", "would overwrite the input"),
+    "embed through a link to its input": ("embed {w}/scene.tif --out {o}/link.tif", "would overwrite the input"),
+    "embed PCA over the embedding": ("embed {w}/scene.tif --out {o}/e.tif --pca {o}/e.tif", "given as two outputs"),
+    "embed PCA into a missing folder": ("embed {w}/scene.tif --out {o}/e.tif --pca {o}/no/p.tif", "does not exist"),
+    "probe confusion over the arrays": (
+        "probe fit {w}/scene.tif {w}/labels.gpkg --field class --out {o}/p.json --confusion {o}/p.npz",
+        "written beside 'p.json'",
+    ),
+    "probe confusion over the labels": (
+        "probe fit {w}/scene.tif {w}/labels.gpkg --field class --out {o}/p.json --confusion {w}/labels.gpkg",
+        "would overwrite the input",
+    ),
+    "probe map over its raster": ("probe apply {w}/scene.tif {w}/probe.json --out {w}/scene.tif", "overwrite"),
+    "probabilities over the probe arrays": (
+        "probe apply {w}/scene.tif {w}/probe.json --out {o}/c.tif --probabilities {w}/probe.npz",
+        "would overwrite the input",
+    ),
+    "clusters over their raster": ("segment {w}/scene.tif --clusters 3 --out {w}/scene.tif", "overwrite the input"),
+    "polygons over the class raster": ("vectorize {w}/classes.tif --out {w}/classes.tif", "would overwrite the input"),
+    "polygons named like their area table": ("vectorize {w}/classes.tif --out {o}/x.csv", "written beside it"),
+    "zero-shot probabilities over the raster": (
+        "zeroshot {w}/scene.tif --classes water,forest --out {o}/z.tif --probabilities-out {w}/scene.tif",
+        "would overwrite the input",
+    ),
+    "query mask over the heatmap": ("query {w}/scene.tif --text water --out {o}/h.tif --mask-out {o}/h.tif", "two"),
+    "similar polygons over the examples": (
+        "similar {w}/scene.tif --points-file {w}/labels.gpkg --out {o}/s.tif --polygons-out {w}/labels.gpkg",
+        "would overwrite the input",
+    ),
+    "change over the later date": ("change {w}/scene.tif {w}/later.tif --out {w}/later.tif", "overwrite the input"),
+}
+
+
+@pytest.mark.parametrize("case", DATA_LOSS.values(), ids=DATA_LOSS.keys())
+def test_cli_never_overwrites_an_input_or_another_output(weights_dir, tmp_path, guarded, case):
+    workspace, out = guarded
+    command, message = case
+    link = out / "link.tif"
+    link.symlink_to(workspace / "scene.tif")
+    args = command.format(w=workspace, o=out).split()
+    result = cli(args, weights_dir, tmp_path / "cache")
+    link.unlink()
+    assert_refused(result, message)
+    assert not (tmp_path / "cache" / "embeddings").exists() or files_in(tmp_path / "cache" / "embeddings") == []
+
+
+OUT_OF_RANGE = {
+    "--stride 0": ("embed {w}/scene.tif --stride 0 --out {o}/e.tif", "--stride"),
+    "--stride 17": ("segment {w}/scene.tif --stride 17 --out {o}/c.tif", "--stride"),
+    "--clusters 1": ("segment {w}/scene.tif --clusters 1 --out {o}/c.tif", "--clusters"),
+    "--clusters 1000": ("segment {w}/scene.tif --clusters 1000 --out {o}/c.tif", "--clusters"),
+    "--seed -1": ("segment {w}/scene.tif --seed -1 --out {o}/c.tif", "--seed"),
+    "--point inf,nan": ("similar {w}/scene.tif --point inf,nan --out {o}/s.tif", "--point"),
+    "--point 1": ("similar {w}/scene.tif --point 1 --out {o}/s.tif", "--point"),
+    "--points-crs foo": ("similar {w}/scene.tif --point 1,2 --points-crs foo --out {o}/s.tif", "--points-crs"),
+    "--max-per-class -1": (
+        "probe fit {w}/scene.tif {w}/labels.gpkg --field class --max-per-class -1 --out {o}/p.json",
+        "--max-per-class",
+    ),
+    "--suggestions 0": ("probe apply {w}/scene.tif {w}/probe.json --suggestions 0 --out {o}/c.tif", "--suggestions"),
+    "--scale nan": ("query {w}/scene.tif --text water --scale nan --out {o}/h.tif", "--scale"),
+    "--scale 0": ("query {w}/scene.tif --text water --scale 0 --out {o}/h.tif", "--scale"),
+    "--scale -10000": ("embed {w}/scene.tif --scale -10000 --out {o}/e.tif", "--scale"),
+    "--scale inf": ("embed {w}/scene.tif --scale inf --out {o}/e.tif", "--scale"),
+    "--top-k -1": ("query {w}/scene.tif --text water --top-k -1 --out {o}/h.tif", "--top-k"),
+    "--threshold nan": ("query {w}/scene.tif --text water --threshold nan --out {o}/h.tif", "--threshold"),
+    "--threads 0": ("query {w}/scene.tif --text water --threads 0 --out {o}/h.tif", "--threads"),
+    "--smoothing -3": ("segment {w}/scene.tif --smoothing -3 --out {o}/c.tif", "--smoothing"),
+    "--mmu -1": ("probe apply {w}/scene.tif {w}/probe.json --mmu -1 --out {o}/c.tif", "--mmu"),
+    "--min-area-ha -1": ("vectorize {w}/classes.tif --min-area-ha -1 --out {o}/c.gpkg", "--min-area-ha"),
+    "--simplify nan": ("vectorize {w}/classes.tif --simplify nan --out {o}/c.gpkg", "--simplify"),
+}
+
+
+@pytest.mark.parametrize("case", OUT_OF_RANGE.values(), ids=OUT_OF_RANGE.keys())
+def test_cli_refuses_out_of_range_options_while_parsing(weights_dir, tmp_path, guarded, case):
+    workspace, out = guarded
+    command, option = case
+    result = cli(command.format(w=workspace, o=out).split(), weights_dir, tmp_path / "cache")
+    assert_refused(result, f"argument {option}: ")
+    assert result.stderr.count("\n") == 1 and "usage:" not in result.stderr
+    assert not (tmp_path / "cache").exists()
+
+
+def test_cli_too_many_zero_shot_classes_are_refused_before_any_work(weights_dir, tmp_path, guarded):
+    workspace, out = guarded
+    classes = ",".join(f"class {index}" for index in range(300))
+    args = ["zeroshot", workspace / "scene.tif", "--classes", classes, "--out", out / "z.tif"]
+    result = cli(args, weights_dir, tmp_path)
+    assert_refused(result, "at most 254 classes; 300 class names were given")
+    assert not (tmp_path / "embeddings").exists() or files_in(tmp_path / "embeddings") == []
+
+
+def test_cli_unwritable_output_folder_is_refused_before_any_work(weights_dir, tmp_path, guarded):
+    workspace, _ = guarded
+    if os.geteuid() == 0:
+        folder = Path("/sys")  # root writes through permission bits; sysfs refuses new files even to root
+    else:
+        folder = tmp_path / "locked"
+        folder.mkdir(mode=0o555)
+    result = cli(["segment", workspace / "scene.tif", "--out", folder / "c.tif"], weights_dir, tmp_path / "cache")
+    assert_refused(result, f"The output folder '{folder}' is not writable")
+    assert not (tmp_path / "cache").exists()
+
+
+def truncated_copy(source: Path, target: Path) -> Path:
+    """The first 60 % of a file's bytes."""
+    data = source.read_bytes()
+    target.write_bytes(data[: len(data) * 6 // 10])
+    return target
+
+
+def test_cli_truncated_geotiff_is_one_sentence(weights_dir, tmp_path, out):
+    broken = truncated_copy(shared(CHIP), tmp_path / "broken.tif")
+    for command in (["info", broken], ["embed", broken, "--out", out / "e.tif"]):
+        assert_refused(cli(command, weights_dir, tmp_path / "cache"), "broken.tif' cannot be read")
+    assert files_in(out) == []
+
+
+def test_cli_virtual_raster_whose_source_is_gone(weights_dir, tmp_path, out):
+    source = copy_raster(shared(CHIP), tmp_path / "source.tif")
+    vrt = tmp_path / "mosaic.vrt"
+    gdal.BuildVRT(str(vrt), [str(source)]).FlushCache()
+    source.unlink()
+    result = cli(["query", vrt, "--text", "water", "--out", out / "h.tif"], weights_dir, tmp_path / "cache")
+    assert_refused(result, "mosaic.vrt' cannot be read")
+    assert "a file it refers to is missing" in result.stderr
+    assert files_in(out) == []
+
+
+def test_cli_truncated_probe_arrays(weights_dir, tmp_path, workspace, out):
+    shutil.copy(workspace / "probe.json", tmp_path / "probe.json")
+    truncated_copy(workspace / "probe.npz", tmp_path / "probe.npz")
+    args = ["probe", "apply", shared(CHIP), tmp_path / "probe.json", "--out", out / "c.tif"]
+    result = cli(args, weights_dir, tmp_path)
+    assert_refused(result, "probe.npz' cannot be read")
+    assert "train the probe again" in result.stderr
+    assert files_in(out) == []
+
+
+@pytest.mark.parametrize("crs", ["coordinates of another CRS", "engineering CRS"])
+def test_cli_labels_whose_crs_does_not_fit(weights_dir, tmp_path, out, crs):
+    if crs == "engineering CRS":
+        srs = osr.SpatialReference()
+        srs.SetLocalCS("site grid")
+        message = "has a CRS that cannot be brought into the raster's"
+    else:
+        srs, message = wgs84(), "do not fit its CRS"  # UTM metres declared as degrees
+    labels = write_points(tmp_path / "labels.gpkg", chip_points(), srs)
+    args = ["probe", "fit", shared(CHIP), labels, "--field", "class", "--out", out / "probe.json"]
+    assert_refused(cli(args, weights_dir, tmp_path), message)
+    assert files_in(out) == []
+
+
+def test_x1000_scene_is_detected_and_said(weights_dir, tmp_path):
+    scene = shared("rsgislib_aberystwyth_s2/s2_20210527_aberystwyth_10band_sref_x1000.tif")
+    result = cli(["info", scene], weights_dir, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["reflectance_scale"] == 1000.0
+    assert "warning: 's2_20210527_aberystwyth_10band_sref_x1000.tif' looks like reflectance x 1000" in result.stderr
+    told = cli(["info", scene, "--scale", "10000"], weights_dir, tmp_path)
+    assert json.loads(told.stdout)["reflectance_scale"] == 10000.0 and told.stderr == ""
+
+
+def test_unknown_band_order_is_questioned(weights_dir, tmp_path):
+    assumed = cli(["info", shared(EUROSAT)], weights_dir, tmp_path)  # EuroSAT stores B8A last, not after B08
+    assert assumed.returncode == 0 and "read as B10 is as bright as B11" in assumed.stderr
+    assert "band list 'eurosat'" in assumed.stderr
+    named = cli(["info", shared(EUROSAT), "--bands", "eurosat"], weights_dir, tmp_path)
+    assert named.returncode == 0 and named.stderr == ""
+    assert open_raster(shared(CHIP)).notices == []
+
+
+def test_no_proj_data_warning(weights_dir, tmp_path, workspace, out):
+    environment = {key: value for key, value in os.environ.items() if key not in ("PROJ_DATA", "PROJ_LIB")}
+    result = subprocess.run(
+        [sys.executable, "-m", "model_core", "vectorize", str(workspace / "classes.tif"), "--out", str(out / "c.gpkg")],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "PROJ" not in result.stderr
+
+
+def test_processing_output_over_its_input(qgis_processing, workspace, out):
+    from qgis.core import QgsProcessingException
+
+    before = digest(workspace)
+    scene = str(workspace / "scene.tif")
+    with pytest.raises(QgsProcessingException, match="would overwrite the input"):
+        qgis_processing.run("geomeld:clusters", {"INPUT": scene, "CLUSTERS": 3, "OUTPUT": scene})
+    labels = str(workspace / "labels.gpkg")
+    with pytest.raises(QgsProcessingException, match="would overwrite the input"):
+        qgis_processing.run(
+            "geomeld:train_probe",
+            {"INPUT": scene, "LABELS": labels, "FIELD": "class", "OUTPUT": str(out / "p.json"), "MATRIX": labels},
+        )
+    with pytest.raises(QgsProcessingException, match="would overwrite the input"):
+        qgis_processing.run(
+            "geomeld:apply_probe",
+            {
+                "INPUT": scene,
+                "PROBE": str(workspace / "probe.json"),
+                "OUTPUT": str(out / "c.tif"),
+                "PROBABILITIES": str(workspace / "probe.npz"),
+            },
+        )
+    assert digest(workspace) == before and files_in(out) == []
+
+
+def test_processing_scale_and_damaged_raster(qgis_processing, tmp_path, out):
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="reflectance scale must be a positive number"):
+        qgis_processing.run("geomeld:embed", {"INPUT": str(shared(CHIP)), "SCALE": 0, "OUTPUT": str(out / "e.tif")})
+    broken = truncated_copy(shared(CHIP), tmp_path / "broken.tif")
+    with pytest.raises(QgsProcessingException, match="'.*broken.tif' cannot be read"):
+        qgis_processing.run("geomeld:embed", {"INPUT": str(broken), "OUTPUT": str(out / "e.tif")})
+    assert files_in(out) == []

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -16,6 +19,7 @@ from osgeo import gdal
 from model_core.engine.cache import EmbeddingCache
 from model_core.engine.embedding import embed_raster, read_embedding
 from model_core.io import open_raster
+from model_core.locks import FileLock
 from tests.conftest import shared
 
 CHIPS = ("terramesh_examples/S2L1C/637U_59R_1_3.tif", "terramesh_examples/S2L1C/282D_485L_3_3.tif")
@@ -149,3 +153,28 @@ def test_concurrent_identical_embed_requests_share_one_entry(geomeld_model, tmp_
     assert len(cache.entries()) == 1 and temporary_files(cache.folder) == []
     single = embed_raster(raster, geomeld_model, tmp_path / "single.tif", stride=4)
     np.testing.assert_array_equal(read_embedding(results[0].path), read_embedding(single.path))
+
+
+def test_cache_clear_skips_locked_entries_and_sweeps_only_ended_jobs(sources, tmp_path):
+    cache = EmbeddingCache(tmp_path / "cache")
+    cache.put("in-use", sources[0])
+    cache.put("idle", sources[1])
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = cache.folder / f".idle.tif.{ended.stdout.strip()}.abcd1234.tmp.tif"
+    running = cache.folder / f".in-use.tif.{os.getpid()}.efgh5678.tmp.tif"
+    for path in (stale, running):
+        path.write_bytes(b"\0" * 1000)
+    info = cache.info()
+    assert (info["temporary_files"], info["stale_temporary_files"], info["temporary_bytes"]) == (2, 1, 2000)
+    lock = FileLock(cache.lock_path("in-use"))
+    assert lock.acquire(wait=False)
+    try:
+        assert cache.info()["in_use"] == 1
+        report = cache.clear_report()
+        assert (report.removed, report.in_use, report.stale_removed) == (1, 1, 1)
+        assert cache.get("in-use") is not None and cache.get("idle") is None
+        assert running.exists() and not stale.exists()
+    finally:
+        lock.release()
+    running.unlink()
+    assert cache.clear() == 1 and list(cache.folder.iterdir()) == []

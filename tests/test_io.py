@@ -87,7 +87,7 @@ def test_unknown_band_name_is_refused():
 
 
 def test_band_count_must_match_explicit_list():
-    with pytest.raises(BandMappingError, match="13 bands but --bands lists 4"):
+    with pytest.raises(BandMappingError, match="13 bands but the band list names 4"):
         open_raster(shared("sen1floods11_sample/S2/Spain_7370579_S2Hand.tif"), bands="B02,B03,B04,B08")
 
 

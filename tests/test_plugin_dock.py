@@ -153,9 +153,9 @@ def click_map(canvas, layer: QgsRasterLayer, col: float, row: float) -> None:
     QTest.mouseClick(canvas.viewport(), Qt.LeftButton, Qt.NoModifier, QPoint(round(point.x()), round(point.y())))
 
 
-def test_panel_has_the_six_tabs(panel):
+def test_panel_has_the_seven_tabs(panel):
     names = [panel.tabs.tabText(i).replace("&&", "&") for i in range(panel.tabs.count())]
-    assert names == ["Embed", "Label & Probe", "Segment", "Search", "Change", "Settings"]
+    assert names == ["Embed", "Label & Probe", "Indicators", "Segment", "Search", "Change", "Settings"]
     assert panel.tabs.widget(0).isEnabled()
 
 
@@ -360,3 +360,17 @@ def test_settings_tab_round_trip(panel):
         assert stored.onnx_providers() == ["CPUExecutionProvider"] and stored.thread_count() == 2
     finally:
         save_settings(original)
+
+
+def test_reflectance_scale_field(panel, qgis_iface, qgis_canvas):
+    x1000 = add_layer(shared("rsgislib_aberystwyth_s2/s2_20210527_aberystwyth_10band_sref_x1000.tif"), "x1000 scene")
+    select(panel, x1000, qgis_canvas)
+    assert panel.scale_edit.placeholderText() == "detected: 1000" and "x 1000" in panel.band_status.text()
+    assert panel.raster_parameters()["SCALE"] is None  # empty: detected by the algorithm
+    panel.scale_edit.setText("0")
+    assert panel.raster_parameters() is None
+    assert any("reflectance scale must be a positive number" in text for text in critical_messages(qgis_iface))
+    panel.scale_edit.setText("10000")
+    assert panel.raster_parameters()["SCALE"] == 10000.0
+    QgsProject.instance().removeMapLayer(x1000.id())
+    del x1000

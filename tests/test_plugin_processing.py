@@ -100,6 +100,10 @@ def test_provider_lists_every_capability(processing):
         "query_by_example",
         "change_detection",
         "vectorize",
+        "batch_embed",
+        "zonal_embeddings",
+        "train_regression",
+        "apply_regression",
     }
     assert PROBE_KINDS == ENGINE_KINDS
     for algorithm in provider.algorithms():
@@ -387,3 +391,78 @@ def test_the_tile_setting_applies_to_every_algorithm(processing, weights_dir, tm
     finally:
         save_settings(original)
         os.environ[TILE_SIZE_ENV] = str(original.tile_size)
+
+
+def dem_points(count: int = 120) -> QgsVectorLayer:
+    """Points at random pixel centres of the probe chip, with their elevation (TerraMesh DEM) and quadrant."""
+    dataset = gdal.Open(str(shared(PROBE_CHIP.replace("S2L2A", "DEM"))))
+    dem = dataset.ReadAsArray()
+    x0, dx, _, y0, _, dy = dataset.GetGeoTransform()
+    layer = QgsVectorLayer("Point", "values", "memory")
+    layer.setCrs(QgsRasterLayer(str(shared(PROBE_CHIP)), "chip").crs())
+    layer.dataProvider().addAttributes([QgsField("elevation", QVariant.Double), QgsField("quadrant", QVariant.String)])
+    layer.updateFields()
+    features = []
+    for index in np.random.default_rng(1).choice(dem.size, count, replace=False):
+        row, col = divmod(int(index), dem.shape[1])
+        feature = QgsFeature(layer.fields())
+        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x0 + (col + 0.5) * dx, y0 + (row + 0.5) * dy)))
+        feature.setAttributes([float(dem[row, col]), f"q{row // 112}{col // 112}"])
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    return layer
+
+
+def test_batch_embed_runs_here_without_dask_and_resumes(processing, tmp_path):
+    dask_loaded = "distributed" in sys.modules
+    parameters = {"INPUTS": [str(shared(CHIP)), str(shared(PROBE_CHIP))], "OUTPUT": str(tmp_path / "many")}
+    first = processing.run("geomeld:batch_embed", parameters)
+    assert (first["EMBEDDED"], first["SKIPPED"], first["FAILED"]) == (2, 0, 0)
+    assert sorted(path.name for path in (tmp_path / "many").glob("*.vrt")) == [
+        "mosaic_EPSG_32632.vrt",
+        "mosaic_EPSG_32718.vrt",
+    ]
+    dim = gdal.Open(str(next((tmp_path / "many").glob("*_embedding.tif")))).RasterCount
+    assert all(gdal.Open(path).RasterCount == dim for path in first["MOSAICS"].split(";"))
+    second = processing.run("geomeld:batch_embed", parameters)
+    assert (second["EMBEDDED"], second["SKIPPED"], second["FAILED"]) == (0, 2, 0)
+    assert dask_loaded or "distributed" not in sys.modules  # the plugin's batch job never imports Dask
+
+
+def test_regression_probe_train_apply_and_zonal(processing, tmp_path):
+    values = dem_points()
+    trained = processing.run(
+        "geomeld:train_regression",
+        {
+            "INPUT": str(shared(PROBE_CHIP)),
+            "LABELS": values,
+            "TARGET": "elevation",
+            "GROUP": "quadrant",
+            "KIND": 1,
+            "OUTPUT": str(tmp_path / "dem.json"),
+        },
+    )
+    assert "held-out groups ('quadrant', 4 groups" in trained["REPORT"]
+    assert -5.0 < trained["GROUP_R2"] <= 1.0 and 0.0 < trained["R2"] <= 1.0 and trained["RMSE"] > 0
+    applied = processing.run(
+        "geomeld:apply_regression",
+        {"INPUT": str(shared(PROBE_CHIP)), "PROBE": trained["OUTPUT"], "OUTPUT": str(tmp_path / "dem.tif")},
+    )
+    predicted = read_band(applied["OUTPUT"])
+    assert predicted.dtype == np.float32 and predicted.shape == (224, 224) and np.isfinite(predicted).all()
+    with pytest.raises(QgsProcessingException, match="regression probe"):
+        processing.run(
+            "geomeld:apply_probe",
+            {"INPUT": str(shared(PROBE_CHIP)), "PROBE": trained["OUTPUT"], "OUTPUT": str(tmp_path / "no.tif")},
+        )
+    buffers = processing.run("native:buffer", {"INPUT": values, "DISTANCE": 25, "OUTPUT": "memory:"})["OUTPUT"]
+    zones = processing.run(
+        "geomeld:zonal_embeddings",
+        {"INPUT": str(shared(PROBE_CHIP)), "POLYGONS": buffers, "OUTPUT": str(tmp_path / "zones.gpkg")},
+    )
+    table = QgsVectorLayer(zones["OUTPUT"], "zones", "ogr")
+    assert (
+        table.featureCount() == 120 and "elevation" in table.fields().names() and "mean_000" in table.fields().names()
+    )
+    assert all(feature["valid_px"] > 0 for feature in table.getFeatures())
+    del values, buffers, table

@@ -71,6 +71,16 @@ def distillation_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Te
     return masked_mean(1.0 - cosine + squared, weight)
 
 
+def neighbourhood_loss(embedded: torch.Tensor, reference: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    """Keep the neighbours of each row: cross-entropy of the softmax over the other rows' cosine similarities in
+    `embedded` (N, D) against the same softmax in `reference` (N, E); self-similarities are left out."""
+    embedded, reference = F.normalize(embedded.float(), dim=-1), F.normalize(reference.float(), dim=-1)
+    self_pairs = torch.eye(len(embedded), dtype=torch.bool, device=embedded.device)
+    target = (reference @ reference.t() / temperature).masked_fill(self_pairs, -1e4).softmax(dim=-1)
+    logits = (embedded @ embedded.t() / temperature).masked_fill(self_pairs, -1e4)
+    return -(target.detach() * logits.log_softmax(dim=-1)).sum(dim=-1).mean()
+
+
 def ema_momentum(progress: float, start: float, end: float) -> float:
     """EMA teacher momentum rising from `start` to `end` along a half-cosine over training progress (0..1)."""
     progress = min(max(progress, 0.0), 1.0)

@@ -19,6 +19,7 @@ from training.losses import (
     lulc_cross_entropy,
     masked_mean,
     masked_mse,
+    neighbourhood_loss,
 )
 
 S2 = slice(0, len(S2_BANDS))
@@ -34,7 +35,9 @@ LOSS_NAMES: tuple[str, ...] = (
     "distil_tokens",
     "distil_pooled",
     "distil_pixels",
+    "text_anchor",
 )
+ANCHOR_WORDS = 64  # words per step whose text embeddings keep their GloVe neighbours
 
 
 @dataclass
@@ -73,6 +76,7 @@ class PretrainObjective(nn.Module):
         class_tokens: torch.Tensor,
         dem_std: float,
         teacher_stats: Optional[dict[str, dict[str, list[float]]]] = None,
+        text_ids: tuple[int, int] = (2, 3),
     ) -> None:
         super().__init__()
         self.model = model
@@ -80,6 +84,7 @@ class PretrainObjective(nn.Module):
         self.weights = {name: float(weights.get(name, 0.0)) for name in LOSS_NAMES}
         self.register_buffer("class_tokens", class_tokens, persistent=False)
         self.dem_std = dem_std
+        self.start_id, self.end_id = text_ids  # the tokenizer's start and end of text
         # Standardisation of the teachers' targets (mean and std per dimension over the training split).
         dim = model.config.teacher_dim
         for name in ("galileo", "presto"):
@@ -108,6 +113,7 @@ class PretrainObjective(nn.Module):
         losses["infonce"] = self._infonce(pooled, batch)
         losses["dense_text"] = self._dense_text(dense, batch)
         losses.update(self._distillation(dense, pooled, batch))
+        losses["text_anchor"] = self._text_anchor(pooled)
         losses["total"] = sum(self.weights[name] * losses[name] for name in LOSS_NAMES)
         return losses
 
@@ -173,3 +179,15 @@ class PretrainObjective(nn.Module):
                 batch.presto_weight.flatten(),
             ),
         }
+
+    def _text_anchor(self, reference: torch.Tensor) -> torch.Tensor:
+        """One-word prompts of random vocabulary words keep their GloVe neighbours in the text embedding space, so
+        the text tower's training on captions does not pull apart what the word vectors put together."""
+        text = self.model.text
+        if getattr(text, "word_dim", 0) == 0 or self.weights["text_anchor"] == 0:
+            return masked_mean(reference, torch.zeros_like(reference))
+        special = text.SPECIAL_TOKEN_COUNT
+        words = torch.randint(special, text.word_vectors.shape[0], (ANCHOR_WORDS,), device=reference.device)
+        start, end = torch.full_like(words, self.start_id), torch.full_like(words, self.end_id)
+        embedded = text(torch.stack([start, words, end], dim=1))
+        return neighbourhood_loss(embedded, text.word_vectors[words])

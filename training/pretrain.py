@@ -242,7 +242,12 @@ class Pretraining:
             model.text.set_word_vectors(self.word_vectors)
         class_tokens = torch.from_numpy(self.tokenizer.encode(list(LULC_CLASSES[1:]), self.model_config.context_length))
         self.objective = PretrainObjective(
-            model, config["loss_weights"], class_tokens, self.dem_std, self.dataset.teacher_stats
+            model,
+            config["loss_weights"],
+            class_tokens,
+            self.dem_std,
+            self.dataset.teacher_stats,
+            (self.tokenizer.start_id, self.tokenizer.end_id),
         ).to(self.device)
         if train.get("channels_last"):
             self.objective.to(memory_format=torch.channels_last)

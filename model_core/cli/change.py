@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ..feedback import Feedback
-from . import add_model_options, add_raster_options, model_from_args, raster_from_args
-from .query import add_hit_options, print_result
+from . import add_model_options, add_raster_options, declare_files, model_from_args, raster_from_args
+from .query import HIT_OUTPUTS, add_hit_options, print_result
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_model_options(parser)
     add_raster_options(parser)
+    declare_files(parser, inputs=["raster_a", "raster_b"], outputs=HIT_OUTPUTS)
     parser.set_defaults(func=run)
 
 

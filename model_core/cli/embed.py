@@ -17,7 +17,8 @@ from ..errors import GeoMeldError
 from ..feedback import Feedback
 from ..io import SentinelRaster, Window
 from ..runtime import GeoMeldModel
-from . import add_model_options, add_raster_options, model_from_args, raster_from_args
+from . import add_model_options, add_raster_options, declare_files, model_from_args, raster_from_args
+from .argtypes import STRIDE
 
 POOLING_TILE = 512
 RASTER_SUFFIXES = (".tif", ".tiff")
@@ -35,13 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--text", action="append", default=[], help="a text query to embed (repeatable)")
     parser.add_argument("--pooled", action="store_true", help="one embedding per raster (mean over valid pixels)")
     parser.add_argument("--out", required=True, help="output: .npz for --pooled/--text, .tif for per-pixel embeddings")
-    parser.add_argument("--stride", type=int, default=1, help="per-pixel output: one embedding every N pixels")
+    parser.add_argument("--stride", type=STRIDE, default=1, help="per-pixel output: one embedding every N pixels")
     parser.add_argument(
         "--encoding", choices=("int8", "float32"), default="int8", help="per-pixel output: storage of the values"
     )
     parser.add_argument("--pca", help="per-pixel output: also write a PCA colour preview (RGB GeoTIFF)")
     add_model_options(parser)
     add_raster_options(parser)
+    declare_files(parser, inputs=["rasters"], outputs=["out", "pca"])
     parser.set_defaults(func=run)
 
 
@@ -69,8 +71,6 @@ def save_npz(path: Path, **arrays: np.ndarray) -> Path:
 
 
 def _check_arguments(args: argparse.Namespace, out: Path) -> None:
-    if not out.parent.is_dir():
-        raise GeoMeldError(f"The output folder '{out.parent}' does not exist.")
     if args.text and args.rasters:
         raise GeoMeldError("Give either rasters or --text queries, not both.")
     if not args.text and not args.rasters:
@@ -80,6 +80,8 @@ def _check_arguments(args: argparse.Namespace, out: Path) -> None:
         raise GeoMeldError("Per-pixel embeddings need one raster and a .tif output; use --pooled for an .npz.")
     if not per_pixel and out.suffix.lower() != ".npz":
         raise GeoMeldError(f"'{out.name}': pooled and text embeddings are written as .npz.")
+    if args.pca and not per_pixel:
+        raise GeoMeldError("A PCA preview (--pca) needs a per-pixel embedding raster (one raster, a .tif output).")
 
 
 def _embed_per_pixel(args: argparse.Namespace, raster: SentinelRaster, model: GeoMeldModel, out: Path) -> None:

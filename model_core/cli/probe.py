@@ -3,9 +3,33 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from ..errors import reading
 from ..feedback import Feedback
-from . import add_class_map_options, add_model_options, add_raster_options, model_from_args, raster_from_args
+from . import (
+    add_class_map_options,
+    add_model_options,
+    add_raster_options,
+    declare_files,
+    model_from_args,
+    raster_from_args,
+    regression,
+)
+from .argtypes import STRIDE, positive_int
+
+# Files that go with a vector file: a Shapefile's parts.
+SHAPEFILE_PARTS = (".shx", ".dbf", ".prj", ".cpg")
+
+
+def probe_arrays(path: Path) -> list[Path]:
+    """The .npz a probe file (.json) keeps beside it (model_core.engine.probe_file.arrays_path)."""
+    return [path.with_suffix(".npz")]
+
+
+def shapefile_parts(path: Path) -> list[Path]:
+    """The files beside a Shapefile that belong to it (none for other vector files)."""
+    return [path.with_suffix(suffix) for suffix in SHAPEFILE_PARTS] if path.suffix.lower() == ".shp" else []
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,26 +38,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     fit = actions.add_parser("fit", help="train a probe from labelled points/polygons (GeoPackage, Shapefile...)")
-    fit.add_argument("raster")
-    fit.add_argument("labels", help="vector file with labelled features")
-    fit.add_argument("--field", required=True, help="attribute holding the class")
+    fit.add_argument("raster", nargs="?")
+    fit.add_argument("labels", nargs="?", help="vector file with labelled features")
+    fit.add_argument("--field", help="attribute holding the class")
     fit.add_argument("--layer", help="layer name (default: the first layer)")
     fit.add_argument("--out", required=True, help="probe file to write (.json, with a .npz beside it)")
-    fit.add_argument("--kind", choices=("logistic", "random_forest", "knn"), default="logistic")
-    fit.add_argument("--max-per-class", type=int, default=1000, help="samples per class at most (default 1000)")
+    fit.add_argument(
+        "--kind",
+        choices=(*regression.CLASSIFIER_KINDS, "ridge"),
+        help="logistic (default), random_forest or knn; with --target: ridge (default) or random_forest",
+    )
+    regression.add_fit_options(fit)
+    fit.add_argument(
+        "--max-per-class", type=positive_int, default=1000, help="samples per class at most (default 1000)"
+    )
     fit.add_argument("--confusion", help="also write the cross-validated confusion matrix as a PNG")
-    fit.add_argument("--stride", type=int, default=1, help="embedding stride (default 1)")
+    fit.add_argument("--stride", type=STRIDE, default=1, help="embedding stride, 1-16 (default 1)")
+    declare_files(
+        fit, inputs=["raster", ("labels", shapefile_parts), "table"], outputs=[("out", probe_arrays), "confusion"]
+    )
     fit.set_defaults(func=run_fit)
 
     apply = actions.add_parser("apply", help="classify every pixel of a raster with a probe")
-    apply.add_argument("raster")
+    apply.add_argument("raster", nargs="?")
     apply.add_argument("probe", help="probe file (.json)")
+    regression.add_apply_options(apply)
     apply.add_argument("--out", required=True, help="class raster to write (uint8 GeoTIFF, 0 = nodata)")
     apply.add_argument("--probabilities", help="also write per-class probabilities (float32 GeoTIFF)")
     apply.add_argument("--uncertainty", help="also write the uncertainty (1 - margin, float32 GeoTIFF)")
     apply.add_argument("--suggest", help="also write points to label next (GeoPackage)")
-    apply.add_argument("--suggestions", type=int, default=20, help="number of points to suggest (default 20)")
+    apply.add_argument("--suggestions", type=positive_int, default=20, help="number of points to suggest (default 20)")
     add_class_map_options(apply)
+    declare_files(
+        apply,
+        inputs=["raster", ("probe", probe_arrays), "table"],
+        outputs=["out", "probabilities", "uncertainty", "suggest"],
+    )
     apply.set_defaults(func=run_apply)
     for sub in (fit, apply):
         add_model_options(sub)
@@ -46,6 +86,9 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..engine.probe_file import save_probe
     from ..engine.report import confusion_matrix_png
 
+    if args.target or args.table:
+        return regression.run_fit(args)
+    kind = regression.check_classification(args)
     raster = raster_from_args(args, args.raster)
     model = model_from_args(args)
     probe, samples = train_probe(
@@ -54,12 +97,12 @@ def run_fit(args: argparse.Namespace) -> int:
         args.labels,
         args.field,
         layer=args.layer,
-        kind=args.kind,
+        kind=kind,
         max_per_class=args.max_per_class,
         stride=args.stride,
         feedback=Feedback(log=print),
     )
-    print(f"{args.kind} probe from {samples.features_used} feature(s), {len(samples.labels)} sample(s)")
+    print(f"{kind} probe from {samples.features_used} feature(s), {len(samples.labels)} sample(s)")
     if probe.report is not None:
         print(probe.report.summary())
         if args.confusion and probe.report.confusion:
@@ -71,11 +114,15 @@ def run_fit(args: argparse.Namespace) -> int:
 def run_apply(args: argparse.Namespace) -> int:
     """Map classes and print the area share of each."""
     from ..engine.classify import apply_probe
-    from ..engine.probe_file import load_probe
+    from ..engine.probe_file import REGRESSION, load_probe, probe_task
 
+    with reading(args.probe, "train the probe again"):
+        if args.table or probe_task(args.probe) == REGRESSION:
+            return regression.run_apply(args)
     raster = raster_from_args(args, args.raster)
     model = model_from_args(args)
-    probe = load_probe(args.probe, model.model_id)
+    with reading(probe_arrays(Path(args.probe))[0], "train the probe again"):
+        probe = load_probe(args.probe, model.model_id)
     result = apply_probe(
         raster,
         model,

@@ -8,15 +8,18 @@ from __future__ import annotations
 import argparse
 
 from ..feedback import Feedback
-from . import add_model_options, add_raster_options, model_from_args, raster_from_args
+from . import add_model_options, add_raster_options, declare_files, model_from_args, raster_from_args
+from .argtypes import finite_number, positive_int
+
+HIT_OUTPUTS = ("out", "mask_out", "polygons_out")
 
 
 def add_hit_options(parser: argparse.ArgumentParser, threshold_help: str) -> None:
     """--mask-out, --polygons-out, --top-k and --threshold."""
     parser.add_argument("--mask-out", help="also write the hit mask (uint8 GeoTIFF: 1 hit, 0 other, 255 nodata)")
     parser.add_argument("--polygons-out", help="also write the hit regions as a GeoPackage with score and area_ha")
-    parser.add_argument("--top-k", type=int, default=20, help="number of places to list (default 20)")
-    parser.add_argument("--threshold", type=float, default=None, help=threshold_help)
+    parser.add_argument("--top-k", type=positive_int, default=20, help="number of places to list (default 20)")
+    parser.add_argument("--threshold", type=finite_number, default=None, help=threshold_help)
 
 
 def print_result(result) -> None:
@@ -47,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_model_options(parser)
     add_raster_options(parser)
+    declare_files(parser, inputs=["raster"], outputs=HIT_OUTPUTS)
     parser.set_defaults(func=run)
 
 

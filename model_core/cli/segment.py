@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import GeoMeldError
 from ..feedback import Feedback
-from . import add_class_map_options, add_model_options, add_raster_options, model_from_args, raster_from_args
+from . import (
+    add_class_map_options,
+    add_model_options,
+    add_raster_options,
+    declare_files,
+    model_from_args,
+    raster_from_args,
+)
+from .argtypes import cluster_count, non_negative_int
 from .probe import print_class_counts
 
 
@@ -14,12 +21,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `segment` command."""
     parser = subparsers.add_parser("segment", help="cluster a raster's embeddings into a class raster")
     parser.add_argument("raster")
-    parser.add_argument("--clusters", default="auto", help="number of clusters, or 'auto' (silhouette over 2..10)")
+    parser.add_argument(
+        "--clusters",
+        type=cluster_count,
+        default="auto",
+        help="number of clusters (2-254), or 'auto' (silhouette over 2..10)",
+    )
     parser.add_argument("--out", required=True, help="class raster to write (uint8 GeoTIFF, 0 = nodata)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of k-means (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed of k-means (default 0)")
     add_class_map_options(parser)
     add_model_options(parser)
     add_raster_options(parser)
+    declare_files(parser, inputs=["raster"], outputs=["out"])
     parser.set_defaults(func=run)
 
 
@@ -27,9 +40,7 @@ def run(args: argparse.Namespace) -> int:
     """Cluster and print the pixels per cluster."""
     from ..engine.cluster import cluster_raster
 
-    if args.clusters != "auto" and not args.clusters.isdigit():
-        raise GeoMeldError(f"--clusters must be a number or 'auto', not '{args.clusters}'.")
-    k = None if args.clusters == "auto" else int(args.clusters)
+    k = args.clusters
     raster = raster_from_args(args, args.raster)
     model = model_from_args(args)
     result = cluster_raster(

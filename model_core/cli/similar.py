@@ -6,30 +6,25 @@ import argparse
 
 from ..errors import QueryInputError
 from ..feedback import Feedback
-from . import add_model_options, add_raster_options, model_from_args, raster_from_args
-from .query import add_hit_options, print_result
-
-
-def parse_point(text: str) -> tuple[float, float]:
-    """'X,Y' -> (x, y)."""
-    try:
-        x, y = (float(value) for value in text.split(","))
-    except ValueError:
-        raise QueryInputError(f"--point '{text}' is not X,Y (two numbers separated by a comma).") from None
-    return x, y
+from . import add_model_options, add_raster_options, declare_files, model_from_args, raster_from_args
+from .argtypes import crs, point
+from .query import HIT_OUTPUTS, add_hit_options, print_result
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `similar` command."""
     parser = subparsers.add_parser("similar", help="heatmap of places that look like a few example points")
     parser.add_argument("raster")
-    parser.add_argument("--point", action="append", default=[], help="an example X,Y (repeatable)")
+    parser.add_argument("--point", type=point, action="append", default=[], help="an example X,Y (repeatable)")
     parser.add_argument("--points-file", help="vector file whose features are examples (any CRS)")
-    parser.add_argument("--points-crs", help="CRS of --point coordinates, e.g. EPSG:4326 (default: the raster's)")
+    parser.add_argument(
+        "--points-crs", type=crs, help="CRS of --point coordinates, e.g. EPSG:4326 (default: the raster's)"
+    )
     parser.add_argument("--out", required=True, help="output heatmap GeoTIFF (float32, 0..1)")
     add_hit_options(parser, "hit threshold on the 0..1 heatmap (default: Otsu's threshold)")
     add_model_options(parser)
     add_raster_options(parser)
+    declare_files(parser, inputs=["raster", "points_file"], outputs=HIT_OUTPUTS)
     parser.set_defaults(func=run)
 
 
@@ -39,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     if bool(args.point) == bool(args.points_file):
         raise QueryInputError("Give example points with --point X,Y (repeatable) or with --points-file, not both.")
-    points = args.points_file or [parse_point(text) for text in args.point]
+    points = args.points_file or args.point
     raster = raster_from_args(args, args.raster)
     model = model_from_args(args)
     result = similar_to_points(

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..feedback import Feedback
+from . import declare_files
+from .argtypes import non_negative_number
+
+
+def area_table(path: Path) -> list[Path]:
+    """The per-class area CSV written beside the GeoPackage (model_core.engine.vectorize.area_table_path)."""
+    return [path.with_suffix(".csv")]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -12,8 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("vectorize", help="turn a class raster into polygons with areas in hectares")
     parser.add_argument("classes", help="class raster (integer GeoTIFF, 0 = nodata)")
     parser.add_argument("--out", required=True, help="GeoPackage to write (a per-class area .csv goes beside it)")
-    parser.add_argument("--min-area-ha", type=float, default=0.0, help="drop polygons smaller than this (hectares)")
-    parser.add_argument("--simplify", type=float, default=None, help="simplification tolerance in CRS units")
+    parser.add_argument(
+        "--min-area-ha", type=non_negative_number, default=0.0, help="drop polygons smaller than this (hectares)"
+    )
+    parser.add_argument(
+        "--simplify", type=non_negative_number, default=None, help="simplification tolerance in CRS units"
+    )
+    declare_files(parser, inputs=["classes"], outputs=[("out", area_table)])
     parser.set_defaults(func=run)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import QueryInputError
 from ..feedback import Feedback
-from . import add_model_options, add_raster_options, model_from_args, raster_from_args
+from . import add_model_options, add_raster_options, declare_files, model_from_args, raster_from_args, warn
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--probabilities-out", help="class raster only: also write per-class probabilities")
     add_model_options(parser)
     add_raster_options(parser)
+    declare_files(parser, inputs=["inputs"], outputs=["out", "probabilities_out"])
     parser.set_defaults(func=run)
 
 
@@ -30,7 +31,13 @@ def run(args: argparse.Namespace) -> int:
     if Path(args.out).suffix.lower() == ".csv":
         model = model_from_args(args)
         predictions = zeroshot_patches(
-            args.inputs, model, args.classes, args.out, bands=args.bands, reflectance_scale=args.scale
+            args.inputs,
+            model,
+            args.classes,
+            args.out,
+            bands=args.bands,
+            reflectance_scale=args.scale,
+            feedback=Feedback(log=warn),
         )
         for item in predictions:
             print(f"{item.path},{item.label},{item.score:.4f}")

@@ -2,7 +2,11 @@
 
 The key hashes the raster's content fingerprint, the extent, band mapping, reflectance scaling, stride, encoding,
 tiling and the model id, so a changed file, other weights or other options never reuse a stale embedding.
-Writers create files under temporary names and rename them, so concurrent writers of one key are safe.
+Writers create files under temporary names and rename them, so concurrent writers of one key are safe; the engine
+computes an entry while holding its lock (`<key>.lock`), so a second job waits for it instead of computing it again,
+and `clear` and eviction skip entries that are locked. Temporary files carry their writer's process id: `info`
+counts them and `sweep` removes those of processes that have ended (a killed job). An entry whose raster no longer
+matches its sidecar (size, modification time) counts as damaged: `lookup` says so and the engine recomputes it.
 """
 
 from __future__ import annotations
@@ -11,14 +15,19 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from osgeo import gdal
 
-from ..atomic import copy_atomic, write_text_atomic
-from ..errors import OutputWriteError
+from ..atomic import copy_atomic, sweep_stale, temporary_files, write_text_atomic
+from ..errors import CancelledError, OutputWriteError
 from ..io import SentinelRaster, Window
+from ..locks import POLL_SECONDS, FileLock, is_locked
 from ..paths import cache_dir
 
 DEFAULT_MAX_BYTES = 5 * 1024**3
@@ -26,6 +35,55 @@ CACHE_FORMAT_VERSION = 1
 _SAMPLE_BYTES = 1 << 16
 # Query codebook of a cached raster (engine.codebook), stored beside it and deleted with it.
 CODEBOOK_SUFFIX = ".codebook.npz"
+LOCK_SUFFIX = ".lock"
+# What follows `<key>.` in the names of an entry's files.
+ENTRY_SUFFIXES = frozenset({"tif", "json", "lock", "tif.ovr", f"tif{CODEBOOK_SUFFIX}"})
+
+
+# The entries the job running in this context uses, held with shared locks until it ends (see `holding_entries`).
+_HELD: ContextVar[list[FileLock] | None] = ContextVar("geomeld_held_cache_entries", default=None)
+
+
+@contextmanager
+def holding_entries() -> Iterator[None]:
+    """While the block (one job) runs, the cache entries it gets from `embed_raster` stay locked (shared), so that
+    `clear` or eviction by other jobs skips them; the locks are released at the end."""
+    held: list[FileLock] = []
+    token = _HELD.set(held)
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+        for lock in held:
+            lock.release(delete=True)
+
+
+def keep_for_job(lock: FileLock) -> bool:
+    """Hand a lock held on an entry to the running job (shared from now on); False, leaving it alone, outside a job."""
+    held = _HELD.get()
+    if held is None:
+        return False
+    lock.share()
+    held.append(lock)
+    return True
+
+
+def release_for_job(path: Path) -> None:
+    """Release the running job's own locks on `path` (before it takes that entry's exclusive lock)."""
+    held = _HELD.get() or []
+    for lock in [lock for lock in held if lock.path == path]:
+        lock.release()
+        held.remove(lock)
+
+
+@dataclass(frozen=True)
+class ClearReport:
+    """What `EmbeddingCache.clear_report` did: entries removed, entries kept because a running job holds them, and
+    temporary files of ended jobs removed (those of running jobs are kept)."""
+
+    removed: int
+    in_use: int
+    stale_removed: int
 
 
 def _file_fingerprint(path: Path) -> list:
@@ -111,27 +169,106 @@ class EmbeddingCache:
     def _sidecar(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
-    def get(self, key: str) -> Path | None:
-        """The cached raster of `key` (marked as recently used), or None."""
-        tif, sidecar = self.path_for(key), self._sidecar(key)
-        try:
-            json.loads(sidecar.read_text(encoding="utf-8"))
-            if not tif.is_file():
-                return None
-            os.utime(sidecar)
-        except (OSError, ValueError):
-            return None
-        return tif
+    def lock_path(self, key: str) -> Path:
+        """The lock file of an entry (held while the entry is computed or removed)."""
+        return self.folder / f"{key}{LOCK_SUFFIX}"
 
-    def put(self, key: str, source: str | os.PathLike, metadata: dict | None = None) -> Path:
-        """Store `source` under `key` (copied unless it already is the cache file), then evict old entries."""
+    def lookup(self, key: str) -> tuple[Path | None, str]:
+        """(the cached raster of `key`, marked as recently used, or None; why the entry is damaged, or "").
+
+        An entry is damaged when its sidecar cannot be read or its raster is missing or differs in size or
+        modification time from what the sidecar recorded (changed or truncated from outside).
+        """
+        tif, sidecar = self.path_for(key), self._sidecar(key)
+        if not sidecar.exists():
+            return None, ""
+        try:
+            record = json.loads(sidecar.read_text(encoding="utf-8"))
+            stat = tif.stat()
+        except FileNotFoundError:
+            return None, "its embedding raster is missing"
+        except (OSError, ValueError) as exc:
+            return None, f"its record cannot be read ({exc})"
+        if not isinstance(record, dict) or record.get("bytes") != stat.st_size:
+            return None, "its embedding raster has another size than when it was written"
+        if record.get("mtime_ns", stat.st_mtime_ns) != stat.st_mtime_ns:
+            return None, "its embedding raster was changed after it was written"
+        try:
+            os.utime(sidecar)
+        except OSError:
+            pass
+        return tif, ""
+
+    def get(self, key: str) -> Path | None:
+        """The cached raster of `key` (marked as recently used), or None when it is missing or damaged."""
+        return self.lookup(key)[0]
+
+    def put(self, key: str, source: str | os.PathLike, metadata: dict | None = None, locked: bool = False) -> Path:
+        """Store `source` under `key` (copied unless it already is the cache file), then evict old entries. The
+        entry's lock is taken for it unless the caller holds it (`locked`)."""
         target = self.path_for(key)
-        if Path(source).resolve() != target.resolve():
-            copy_atomic(source, target, ".tmp.tif")
-        record = dict(metadata or {}, key=key, bytes=target.stat().st_size, created=time.time())
-        write_text_atomic(self._sidecar(key), json.dumps(record, indent=1), ".tmp.json")
+        lock = None if locked else FileLock(self.lock_path(key))
+        if lock is not None:
+            lock.acquire()
+        try:
+            if Path(source).resolve() != target.resolve():
+                copy_atomic(source, target, ".tmp.tif")
+            stat = target.stat()
+            record = dict(metadata or {}, key=key, bytes=stat.st_size, mtime_ns=stat.st_mtime_ns, created=time.time())
+            write_text_atomic(self._sidecar(key), json.dumps(record, indent=1), ".tmp.json")
+        finally:
+            if lock is not None:
+                lock.release(delete=True)
         self.evict(keep=key)
         return target
+
+    def claim(
+        self, key: str, cancelled: Callable[[], bool] | None = None, waiting: Callable[[], None] | None = None
+    ) -> FileLock | None:
+        """The exclusive lock of an entry, to compute it; or None as soon as another job has completed the entry
+        (then held for the running job, see `hold`). While another job holds the entry, `waiting()` is called once.
+
+        A job that waited for the exclusive lock of an entry others use would wait for their whole jobs; and two
+        jobs using one entry each, each waiting for the other's, would wait for ever.
+        """
+        told = False
+        while True:
+            lock = FileLock(self.lock_path(key))
+            if lock.acquire(wait=False):
+                return lock
+            if self.get(key) is not None and self.hold(key, wait=False):
+                return None
+            if cancelled is not None and cancelled():
+                raise CancelledError("Cancelled by the user; no output was written.")
+            if waiting is not None and not told:
+                waiting()
+                told = True
+            time.sleep(POLL_SECONDS)
+
+    def hold(self, key: str, wait: bool = True) -> bool:
+        """Keep a complete entry for the running job (a shared lock, see `holding_entries`); False when it vanished
+        meanwhile (or, without `wait`, when a job computes it). Outside a job there is nothing to hold: True."""
+        if _HELD.get() is None:
+            return True
+        lock = FileLock(self.lock_path(key))
+        if not lock.acquire(wait=wait, shared=True):
+            return False
+        if self.get(key) is None:
+            lock.release(delete=True)
+            return False
+        return keep_for_job(lock)
+
+    def forget(self, key: str) -> None:
+        """Mark an entry as gone (its record is deleted) without taking its lock: the next request computes it again
+        and overwrites its files. For a damaged entry a job may still hold."""
+        try:
+            self._sidecar(key).unlink()
+        except OSError:
+            pass
+
+    def sweep(self) -> int:
+        """Remove the temporary files that ended (killed) jobs left in the cache; returns how many."""
+        return sweep_stale(self.folder)
 
     def entries(self) -> list[tuple[str, int, float]]:
         """(key, bytes, last used time) of every complete entry, least recently used first."""
@@ -147,7 +284,8 @@ class EmbeddingCache:
         return sorted(found, key=lambda entry: entry[2])
 
     def remove(self, key: str) -> None:
-        """Delete one entry (silently skipping files another process still holds open)."""
+        """Delete one entry (silently skipping files another process still holds open); the caller holds its lock
+        or knows that no job uses it."""
         tif = self.path_for(key)
         for path in (self._sidecar(key), tif, *_companions(tif)):
             try:
@@ -157,6 +295,17 @@ class EmbeddingCache:
             except OSError:
                 continue
 
+    def remove_unless_locked(self, key: str) -> bool:
+        """Delete one entry unless a running job holds its lock; returns whether it was deleted."""
+        lock = FileLock(self.lock_path(key))
+        if not lock.acquire(wait=False):
+            return False
+        try:
+            self.remove(key)
+        finally:
+            lock.release(delete=True)
+        return True
+
     def evict(self, keep: str | None = None) -> int:
         """Remove least recently used entries until the cache fits `max_bytes`; returns how many were removed."""
         entries = self.entries()
@@ -165,31 +314,52 @@ class EmbeddingCache:
         for key, size, _ in entries:
             if total <= self.max_bytes:
                 break
-            if key == keep:
+            if key == keep or not self.remove_unless_locked(key):
                 continue
-            self.remove(key)
             total -= size
             removed += 1
         return removed
 
+    def keys(self) -> set[str]:
+        """The key of every file of the cache (entries, parts of entries and locks; not temporary files)."""
+        parts = (name.split(".", 1) for name in os.listdir(self.folder) if not name.startswith("."))
+        return {part[0] for part in parts if len(part) == 2 and part[1] in ENTRY_SUFFIXES}
+
+    def clear_report(self) -> ClearReport:
+        """Remove every entry no running job holds, and the temporary files of ended jobs."""
+        removed = in_use = 0
+        for key in sorted(self.keys()):
+            complete = self._sidecar(key).exists()
+            if self.remove_unless_locked(key):
+                removed += complete
+            else:
+                in_use += 1
+        return ClearReport(removed, in_use, self.sweep())
+
     def clear(self) -> int:
-        """Remove every entry and leftover temporary file; returns the number of entries removed."""
-        entries = self.entries()
-        for key, _, _ in entries:
-            self.remove(key)
-        for leftover in self.folder.glob(".*.tmp.*"):
-            try:
-                leftover.unlink()
-            except OSError:
-                continue
-        return len(entries)
+        """Remove every entry no running job holds, and the temporary files of ended jobs; returns entries removed."""
+        return self.clear_report().removed
 
     def info(self) -> dict:
-        """Folder, number of entries, bytes used and the size cap."""
+        """Folder, number of entries, bytes used, the size cap, and the temporary files of running and ended jobs."""
         entries = self.entries()
+        temporary = temporary_files(self.folder)
+        running = [path for path, stale in temporary if not stale]
         return {
             "folder": str(self.folder),
             "entries": len(entries),
             "bytes": sum(size for _, size, _ in entries),
             "max_bytes": self.max_bytes,
+            "in_use": sum(1 for key in self.keys() if is_locked(self.lock_path(key))),
+            "temporary_files": len(temporary),
+            "temporary_bytes": sum(_size(path) for path, _ in temporary),
+            "stale_temporary_files": len(temporary) - len(running),
         }
+
+
+def _size(path: Path) -> int:
+    """A file's size, 0 when it is gone."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -138,7 +138,7 @@ def change_map(
     embedding matches the text (query score >= 0.5) count as change.
     """
     feedback = ensure_feedback(feedback)
-    check_output_paths(out_path, mask_out, polygons_out)
+    check_output_paths(out_path, mask_out, polygons_out, inputs=[raster_a, raster_b])
     threshold = check_threshold(threshold, 0.0, 2.0)
     scorer = text_scorer(model, text_filter) if text_filter is not None else None
     raster_a, raster_b = as_raster(raster_a), as_raster(raster_b)

@@ -16,6 +16,7 @@ from osgeo import ogr
 from ..errors import ProbeFileError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster
+from ..outputs import check_outputs
 from .cache import EmbeddingCache
 from .classmap import Candidates, write_class_map
 from .embedding import EmbeddingFile, EmbeddingResult, embed_raster
@@ -147,6 +148,7 @@ def apply_probe(
         raise ProbeFileError(
             f"The probe expects {probe.embedding_dim}-d embeddings, the model gives {model.embedding_dim}."
         )
+    check_outputs([out_path, probabilities_path, uncertainty_path, suggestions_path], [raster.path])
     embedded = embed_raster(raster, model, stride=stride, cache=cache, feedback=feedback.scaled(0, 70))
     embedding = EmbeddingFile(embedded.path)
     candidates = Candidates(max(n_suggestions, 1) * CANDIDATES_PER_SUGGESTION) if suggestions_path else None

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
+from ..errors import OptionError
 from ..feedback import Feedback, ensure_feedback
 from ..io import CATEGORY_NAMES_KEY, atomic_geotiff
 from .embedding import EmbeddingFile
@@ -96,7 +97,7 @@ def write_class_map(
     """Classify every valid embedding pixel with `predict_proba` ((N, D) -> (N, C)); returns pixels per class."""
     feedback = ensure_feedback(feedback)
     if len(class_names) > MAX_CLASSES:
-        raise ValueError(f"a class map holds at most {MAX_CLASSES} classes, not {len(class_names)}")
+        raise OptionError(f"A class raster holds at most {MAX_CLASSES} classes, not {len(class_names)}.")
     grid = (embedding.width, embedding.height)
     georef = (embedding.geotransform, embedding.crs_wkt)
     windows = list(embedding.windows())

@@ -12,9 +12,10 @@ import numpy as np
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.metrics import silhouette_score
 
-from ..errors import RasterInputError
+from ..errors import OptionError, RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster
+from ..outputs import check_outputs
 from .cache import EmbeddingCache
 from .classmap import write_class_map
 from .embedding import EmbeddingFile, EmbeddingResult, embed_raster
@@ -75,7 +76,8 @@ def cluster_raster(
     feedback = ensure_feedback(feedback)
     started = time.perf_counter()
     if k is not None and not 2 <= k <= 254:
-        raise ValueError(f"the number of clusters must be between 2 and 254, not {k}")
+        raise OptionError(f"The number of clusters must be a whole number from 2 to 254, not {k}.")
+    check_outputs([out_path], [raster.path])
     embedded = embed_raster(raster, model, stride=stride, cache=cache, feedback=feedback.scaled(0, 70))
     embedding = EmbeddingFile(embedded.path)
     pixels = embedding.sample(sample)

@@ -21,6 +21,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..atomic import atomic_path
+from ..errors import DECODING_ERRORS
 from ..feedback import Feedback, ensure_feedback
 from ..io import Window, iter_windows
 from ..prefetch import prefetched
@@ -96,7 +97,7 @@ def _read(path: Path, signature: str) -> Codebook | None:
             if str(data["signature"]) != signature:
                 return None
             return Codebook(data["centroids"], data["codes"])
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError, *DECODING_ERRORS):  # missing or damaged: built again
         return None
 
 

@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,14 +22,15 @@ import numpy as np
 from osgeo import gdal
 
 from ..atomic import copy_atomic
-from ..errors import RasterInputError
+from ..errors import DamagedCacheEntryError, DamagedFileError, GeoMeldError, OptionError, RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..gdal_cache import gdal_cache_at_most
 from ..io import SentinelRaster, Window, atomic_geotiff, iter_windows
+from ..outputs import check_outputs
 from ..overviews import StreamedOverviews, overview_factors
 from ..prefetch import prefetched
 from ..runtime import CODE_SCALE, CODE_ZERO_POINT
-from .cache import EmbeddingCache, embedding_key
+from .cache import EmbeddingCache, embedding_key, keep_for_job, release_for_job
 from .grid import Tile, aligned_tiles
 
 gdal.UseExceptions()
@@ -46,6 +48,7 @@ TILE_SIZE_ENV = "GEOMELD_TILE_SIZE"  # set by the QGIS plugin from its settings
 # overviews start at 1/4, since a 1/2 level would add a quarter of the raster's bytes and about a tenth of its
 # embedding time (measured on 2048^2 px: 0.57 -> 0.63 Mpx/s, 114 -> 89 MB).
 FIRST_OVERVIEW = 4
+WAITING = "Another GeoMeld job is computing the embedding of this raster; waiting for it to finish."
 # GDAL's block cache defaults to 5 % of the RAM and would keep that much of blocks already read and written: while an
 # embedding raster is written it is held to this size (and restored after), so a 10980^2 px tile needs under 2 GB.
 EMBED_GDAL_CACHE = 128 * 1024 * 1024
@@ -88,6 +91,27 @@ class EmbeddingFile:
         self.encoding: str = metadata.get("ENCODING", "float32")
         self.band_names: tuple[str, ...] = tuple(filter(None, metadata.get("BANDS", "").split(",")))
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turns a failed read of this raster into one sentence (a damaged cache entry is dropped on the way)."""
+        try:
+            yield
+        except RuntimeError as exc:
+            self._damaged(exc)
+
+    def _damaged(self, exc: BaseException) -> None:
+        """Raise the error of a raster that cannot be read; a cache entry is removed first, so it is recomputed."""
+        key = _cache_entry_key(self.path)
+        if key:
+            EmbeddingCache(self.path.parent).forget(key)
+            raise DamagedCacheEntryError(
+                f"The cached embedding '{self.path.name}' cannot be read ({exc}); it was removed from the cache and "
+                "is computed again."
+            ) from None
+        raise DamagedFileError(
+            f"The embedding raster '{self.path}' cannot be read ({exc}); it is damaged or incomplete: compute it again."
+        ) from None
+
     def full_window(self) -> Window:
         """The window covering the whole embedding raster."""
         return Window(0, 0, self.width, self.height)
@@ -97,9 +121,9 @@ class EmbeddingFile:
         return iter_windows(self.width, self.height, tile, 0)
 
     def _raw(self, window: Window) -> np.ndarray:
-        return self._dataset.ReadAsArray(window.col, window.row, window.width, window.height).reshape(
-            self.dim, window.height, window.width
-        )
+        with self._reading():
+            raw = self._dataset.ReadAsArray(window.col, window.row, window.width, window.height)
+        return raw.reshape(self.dim, window.height, window.width)
 
     def read(self, window: Window | None = None) -> np.ndarray:
         """Decoded embeddings (D, h, w) float32; nodata pixels are all-zero vectors."""
@@ -130,15 +154,16 @@ class EmbeddingFile:
     def valid_mask(self, window: Window | None = None) -> np.ndarray:
         """Bool (h, w): True where the embedding holds data."""
         window = window or self.full_window()
-        return self.valid_of(
-            self._dataset.GetRasterBand(1).ReadAsArray(window.col, window.row, window.width, window.height)
-        )
+        with self._reading():
+            first = self._dataset.GetRasterBand(1).ReadAsArray(window.col, window.row, window.width, window.height)
+        return self.valid_of(first)
 
     def sample(self, count: int) -> np.ndarray:
         """About `count` valid embeddings (N, D) on a regular grid over the raster (one decimated read)."""
         factor = max(1.0, (self.width * self.height / max(count, 1)) ** 0.5)
         xsize, ysize = max(1, int(self.width / factor)), max(1, int(self.height / factor))
-        raw = self._dataset.ReadAsArray(buf_xsize=xsize, buf_ysize=ysize, resample_alg=gdal.GRIORA_NearestNeighbour)
+        with self._reading():
+            raw = self._dataset.ReadAsArray(buf_xsize=xsize, buf_ysize=ysize, resample_alg=gdal.GRIORA_NearestNeighbour)
         raw = raw.reshape(self.dim, -1)
         return np.ascontiguousarray(self._decode(raw[:, self.valid_of(raw[0])]).T)
 
@@ -147,6 +172,11 @@ class EmbeddingFile:
         x0, dx, rx, y0, ry, dy = self.geotransform
         c, r = np.asarray(cols, dtype=np.float64) + 0.5, np.asarray(rows, dtype=np.float64) + 0.5
         return x0 + c * dx + r * rx, y0 + c * ry + r * dy
+
+
+def _cache_entry_key(path: Path) -> str:
+    """The key of an embedding raster that is an entry of an embedding cache (its record beside it), else ""."""
+    return path.stem if path.suffix == ".tif" and path.with_suffix(".json").is_file() else ""
 
 
 def default_tile() -> int:
@@ -262,17 +292,21 @@ def _write_embedding(
     overlap: int,
     encoding: str,
     feedback: Feedback,
-) -> tuple[int, int]:
-    """Embed `extent` tile by tile and write the embedding raster atomically; returns the output size."""
+    started: float,
+) -> EmbeddingResult:
+    """Embed `extent` tile by tile and write the embedding raster atomically (`started`: when the request began)."""
     out_w, out_h = -(-extent.width // stride), -(-extent.height // stride)
     x0, dx, rx, y0, ry, dy = raster.window_geotransform(extent)
     geotransform = (x0, dx * stride, rx * stride, y0, ry * stride, dy * stride)
     tiles = aligned_tiles(extent.width, extent.height, tile, overlap, int(model.input_multiple), stride)
     dtype, nodata = (np.uint8, 0) if encoding == "int8" else (np.float32, float("nan"))
     dim = int(model.embedding_dim)
-    with atomic_geotiff(
-        path, out_w, out_h, dim, dtype, geotransform, raster.crs_wkt, nodata, overviews=False
-    ) as dataset:
+    with (
+        gdal_cache_at_most(EMBED_GDAL_CACHE),
+        atomic_geotiff(
+            path, out_w, out_h, dim, dtype, geotransform, raster.crs_wkt, nodata, overviews=False
+        ) as dataset,
+    ):
         dataset.SetMetadata(
             {
                 MARKER: "1",
@@ -308,7 +342,8 @@ def _write_embedding(
             if last_write is not None:
                 last_write.result()
         overviews.finish()
-    return out_w, out_h
+    seconds = time.perf_counter() - started
+    return EmbeddingResult(path, False, seconds, out_w, out_h, dim, stride, str(model.model_id))
 
 
 def embed_raster(
@@ -340,37 +375,83 @@ def embed_raster(
     extent = extent or raster.full_window()
     _check_extent(raster, extent)
     if encoding not in ENCODINGS:
-        raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
+        raise OptionError(f"The embedding encoding must be one of {', '.join(ENCODINGS)}, not '{encoding}'.")
     if not 1 <= stride <= 16:
-        raise ValueError(f"stride must be between 1 and 16, not {stride}")
+        raise OptionError(f"The embedding stride must be a whole number from 1 to 16, not {stride}.")
+    if out_path is not None:
+        check_outputs([out_path], [raster.path])
     if out_path is None and cache is None:
         cache = EmbeddingCache()
     target = Path(out_path) if out_path is not None else None
-    key = None
-    if cache is not None:
-        key = embedding_key(raster, extent, stride, encoding, str(model.model_id), tile, overlap)
-        hit = cache.get(key)
-        if hit is not None:
-            if target is not None:
-                copy_atomic(hit, target, ".tmp.tif")
-            info = EmbeddingFile(target or hit)
-            return EmbeddingResult(
-                info.path, True, time.perf_counter() - started, info.width, info.height, info.dim, stride, info.model_id
+    if cache is None:
+        if target is None:
+            raise ValueError("embed_raster needs an output path or a cache")
+        return _write_embedding(raster, model, target, extent, stride, tile, overlap, encoding, feedback, started)
+    key = embedding_key(raster, extent, stride, encoding, str(model.model_id), tile, overlap)
+    shape = (-(-extent.width // stride), -(-extent.height // stride), int(model.embedding_dim))
+    hit = _cached(cache, key, shape, target, started, stride, None)
+    if hit is not None and (target is not None or cache.hold(key)):
+        return hit
+    release_for_job(cache.lock_path(key))
+    lock = cache.claim(key, feedback.cancelled, lambda: feedback.info(WAITING))
+    if lock is None:  # another job completed it meanwhile
+        hit = _cached(cache, key, shape, target, started, stride, None)
+        if hit is None:
+            cache.forget(key)
+            raise DamagedCacheEntryError("A cached embedding of this raster is damaged; it is computed again.")
+        return hit
+    try:
+        result = _cached(cache, key, shape, target, started, stride, feedback)  # another job may have just written it
+        if result is None:
+            cache.sweep()
+            result = _write_embedding(
+                raster, model, target or cache.path_for(key), extent, stride, tile, overlap, encoding, feedback, started
             )
-        target = target or cache.path_for(key)
-    if target is None:
-        raise ValueError("embed_raster needs an output path or a cache")
-    with gdal_cache_at_most(EMBED_GDAL_CACHE):
-        out_w, out_h = _write_embedding(raster, model, target, extent, stride, tile, overlap, encoding, feedback)
-    if cache is not None and key is not None:
-        cache.put(key, target, {"source": raster.path, "stride": stride, "encoding": encoding})
+            metadata = {"source": raster.path, "stride": stride, "encoding": encoding}
+            cache.put(key, result.path, metadata, locked=True)
+    except BaseException:
+        lock.release(delete=True)
+        raise
+    if target is not None or not keep_for_job(lock):  # the job keeps the entry it uses until it ends
+        lock.release(delete=True)
+    return result
+
+
+def _entry_problem(path: Path, shape: tuple[int, int, int]) -> str:
+    """Why a cached embedding raster cannot be used ("" when it can): unreadable, or not of the expected size."""
+    try:
+        info = EmbeddingFile(path)
+    except GeoMeldError as exc:
+        return str(exc)
+    if (info.width, info.height, info.dim) != shape:
+        return f"it holds {info.width} x {info.height} x {info.dim} values instead of {' x '.join(map(str, shape))}"
+    return ""
+
+
+def _cached(
+    cache: EmbeddingCache,
+    key: str,
+    shape: tuple[int, int, int],
+    target: Path | None,
+    started: float,
+    stride: int,
+    locked: Feedback | None,
+) -> EmbeddingResult | None:
+    """The result of a usable cache entry (copied to `target` when given), or None. With `locked` (the feedback of
+    a caller holding the entry's lock) a damaged entry is removed and the user told that it is computed again."""
+    path, problem = cache.lookup(key)
+    if path is not None:
+        problem = _entry_problem(path, shape)
+    if problem:
+        if locked is not None:
+            cache.remove(key)  # the caller holds the entry's lock
+            locked.info(f"The cached embedding of this raster was damaged ({problem}); computing it again.")
+        return None
+    if path is None:
+        return None
+    if target is not None:
+        copy_atomic(path, target, ".tmp.tif")
+    info = EmbeddingFile(target or path)
     return EmbeddingResult(
-        target,
-        False,
-        time.perf_counter() - started,
-        out_w,
-        out_h,
-        int(model.embedding_dim),
-        stride,
-        str(model.model_id),
+        info.path, True, time.perf_counter() - started, info.width, info.height, info.dim, stride, info.model_id
     )

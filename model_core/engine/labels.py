@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,7 +43,8 @@ class LabelSamples:
         return {name: int((self.labels == index).sum()) for index, name in enumerate(self.class_names)}
 
 
-def _open_layer(path: str, layer_name: str | None) -> tuple[ogr.DataSource, ogr.Layer]:
+def open_layer(path: str, layer_name: str | None) -> tuple[ogr.DataSource, ogr.Layer]:
+    """A vector file and one of its layers (default: the first); LabelInputError says what is wrong."""
     try:
         source = ogr.Open(path)
     except RuntimeError:
@@ -70,44 +72,89 @@ def _class_value(value: object) -> str:
     return str(value).strip()
 
 
-def read_label_features(
-    path: str | os.PathLike, class_field: str, crs_wkt: str, layer: str | None = None
-) -> tuple[list[tuple[str, ogr.Geometry]], int]:
-    """(class value, geometry reprojected to `crs_wkt`) of every labelled feature, and the number without a label."""
-    source, vector = _open_layer(str(path), layer)
-    definition = vector.GetLayerDefn()
-    fields = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
-    if class_field not in fields:
-        raise LabelInputError(
-            f"Layer '{vector.GetName()}' has no field '{class_field}'; its fields are: {', '.join(fields) or 'none'}."
-        )
-    if vector.GetFeatureCount() == 0:
-        raise LabelInputError(f"Layer '{vector.GetName()}' of '{path}' is empty: draw some labelled features first.")
+def layer_transform(vector: ogr.Layer, crs_wkt: str) -> osr.CoordinateTransformation | None:
+    """The transformation from a layer's CRS to `crs_wkt` (None when they are the same); refuses a layer without CRS."""
     source_srs = vector.GetSpatialRef()
     if source_srs is None:
         raise LabelInputError(f"Layer '{vector.GetName()}' has no CRS; set the layer's CRS in QGIS first.")
+    try:
+        return crs_transform(source_srs, crs_wkt)
+    except RuntimeError as exc:
+        raise LabelInputError(
+            f"Layer '{vector.GetName()}' has a CRS that cannot be brought into the raster's ({exc}); set the layer's "
+            "CRS in QGIS first."
+        ) from None
+
+
+def crs_transform(source_srs: osr.SpatialReference, crs_wkt: str) -> osr.CoordinateTransformation | None:
+    """The transformation from `source_srs` to `crs_wkt` in x/y (east/north) order; None when they are the same."""
     target_srs = osr.SpatialReference(wkt=crs_wkt)
     for srs in (source_srs, target_srs):
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    transform = None if source_srs.IsSame(target_srs) else osr.CoordinateTransformation(source_srs, target_srs)
+    return None if source_srs.IsSame(target_srs) else osr.CoordinateTransformation(source_srs, target_srs)
+
+
+def read_features(
+    path: str | os.PathLike, fields: Sequence[str], crs_wkt: str, layer: str | None = None
+) -> tuple[list[tuple[tuple[str, ...], ogr.Geometry]], int]:
+    """(values of `fields`, geometry reprojected to `crs_wkt`) of every feature with a geometry and a value in the
+    first field (others may be empty: ""), and the number of features without them."""
+    source, vector = open_layer(str(path), layer)
+    definition = vector.GetLayerDefn()
+    names = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
+    for name in fields:
+        if name not in names:
+            raise LabelInputError(
+                f"Layer '{vector.GetName()}' has no field '{name}'; its fields are: {', '.join(names) or 'none'}."
+            )
+    if vector.GetFeatureCount() == 0:
+        raise LabelInputError(f"Layer '{vector.GetName()}' of '{path}' is empty: draw some labelled features first.")
+    transform = layer_transform(vector, crs_wkt)
     features, unlabelled = [], 0
     for feature in vector:
         geometry = feature.GetGeometryRef()
-        value = feature.GetField(class_field)
-        if geometry is None or geometry.IsEmpty() or value is None or _class_value(value) == "":
+        raw = [feature.GetField(name) for name in fields]
+        values = tuple("" if value is None else _class_value(value) for value in raw)
+        if geometry is None or geometry.IsEmpty() or values[0] == "":
             unlabelled += 1
             continue
         geometry = geometry.Clone()
         if transform is not None:
-            geometry.Transform(transform)
-        features.append((_class_value(value), geometry))
+            try:
+                geometry.Transform(transform)
+            except RuntimeError as exc:
+                raise LabelInputError(
+                    f"The coordinates of layer '{vector.GetName()}' do not fit its CRS ({exc}); set the layer's "
+                    "right CRS in QGIS first."
+                ) from None
+        features.append((values, geometry))
     del source
     return features, unlabelled
+
+
+def read_label_features(
+    path: str | os.PathLike, class_field: str, crs_wkt: str, layer: str | None = None
+) -> tuple[list[tuple[str, ogr.Geometry]], int]:
+    """(class value, geometry reprojected to `crs_wkt`) of every labelled feature, and the number without a label."""
+    features, unlabelled = read_features(path, [class_field], crs_wkt, layer)
+    return [(values[0], geometry) for values, geometry in features], unlabelled
 
 
 def _pixel(embedding: EmbeddingFile, x: float, y: float) -> tuple[int, int]:
     x0, dx, _, y0, _, dy = embedding.geotransform
     return int(np.floor((x - x0) / dx)), int(np.floor((y - y0) / dy))
+
+
+def envelope_window(embedding: EmbeddingFile, geometry: ogr.Geometry) -> Window | None:
+    """The window of the embedding grid under a geometry's envelope, cut to the raster (None when outside)."""
+    xmin, xmax, ymin, ymax = geometry.GetEnvelope()
+    col0, row0 = _pixel(embedding, xmin, ymax)
+    col1, row1 = _pixel(embedding, xmax, ymin)
+    col0, row0 = max(col0, 0), max(row0, 0)
+    col1, row1 = min(col1, embedding.width - 1), min(row1, embedding.height - 1)
+    if col1 < col0 or row1 < row0:
+        return None
+    return Window(col0, row0, col1 - col0 + 1, row1 - row0 + 1)
 
 
 def _geometry_pixels(embedding: EmbeddingFile, geometry: ogr.Geometry) -> np.ndarray:
@@ -121,17 +168,12 @@ def _geometry_pixels(embedding: EmbeddingFile, geometry: ogr.Geometry) -> np.nda
         )
         pixels = np.array([_pixel(embedding, p.GetX(), p.GetY()) for p in points], dtype=np.int64).reshape(-1, 2)
     else:
-        xmin, xmax, ymin, ymax = geometry.GetEnvelope()
-        col0, row0 = _pixel(embedding, xmin, ymax)
-        col1, row1 = _pixel(embedding, xmax, ymin)
-        col0, row0 = max(col0, 0), max(row0, 0)
-        col1, row1 = min(col1, embedding.width - 1), min(row1, embedding.height - 1)
-        if col1 < col0 or row1 < row0:
+        window = envelope_window(embedding, geometry)
+        if window is None:
             return np.empty((0, 2), dtype=np.int64)
-        window = Window(col0, row0, col1 - col0 + 1, row1 - row0 + 1)
-        mask = _rasterise(embedding, geometry, window, touched=flat not in (ogr.wkbPolygon, ogr.wkbMultiPolygon))
+        mask = rasterise(embedding, geometry, window, touched=flat not in (ogr.wkbPolygon, ogr.wkbMultiPolygon))
         rows, cols = np.nonzero(mask)
-        pixels = np.stack([cols + col0, rows + row0], axis=1)
+        pixels = np.stack([cols + window.col, rows + window.row], axis=1)
         if not len(pixels):  # smaller than a pixel: use the pixel under its centroid
             centroid = geometry.Centroid()
             pixels = np.array([_pixel(embedding, centroid.GetX(), centroid.GetY())], dtype=np.int64)
@@ -140,7 +182,7 @@ def _geometry_pixels(embedding: EmbeddingFile, geometry: ogr.Geometry) -> np.nda
     return pixels[inside]
 
 
-def _rasterise(embedding: EmbeddingFile, geometry: ogr.Geometry, window: Window, touched: bool) -> np.ndarray:
+def rasterise(embedding: EmbeddingFile, geometry: ogr.Geometry, window: Window, touched: bool) -> np.ndarray:
     """Bool mask of a geometry burnt into an in-memory raster over `window` of the embedding grid."""
     x0, dx, rx, y0, ry, dy = embedding.geotransform
     target = gdal.GetDriverByName("MEM").Create("", window.width, window.height, 1, gdal.GDT_Byte)
@@ -238,6 +280,78 @@ def collect_samples(
     for name, count in samples.counts().items():
         if count < MIN_SAMPLES_WARNING:
             samples.warnings.append(f"Class '{name}' has only {count} sample(s); label at least {MIN_SAMPLES_WARNING}.")
+    for message in samples.warnings:
+        feedback.info(message)
+    feedback.set_progress(100.0)
+    return samples
+
+
+@dataclass
+class NumericSamples:
+    """Embeddings (N, D) with numeric targets (N,) and group names (N,; "" without a group field) for regression."""
+
+    embeddings: np.ndarray
+    targets: np.ndarray
+    groups: np.ndarray
+    features_used: int = 0
+    features_skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def number_of(value: str, field_name: str) -> float:
+    """A field's value as a number; LabelInputError names the field when it holds text."""
+    try:
+        return float(value)
+    except ValueError:
+        raise LabelInputError(
+            f"Field '{field_name}' holds '{value}', not a number; a regression probe needs a numeric target field."
+        ) from None
+
+
+def collect_numeric_samples(
+    embedding_path: str | os.PathLike,
+    labels_path: str | os.PathLike,
+    target_field: str,
+    *,
+    group_field: str | None = None,
+    layer: str | None = None,
+    max_samples: int = 5000,
+    seed: int = 0,
+    feedback: Feedback | None = None,
+) -> NumericSamples:
+    """Sample an embedding raster under points or polygons carrying a numeric `target_field` (every pixel of a polygon
+    gets its value and group), at most `max_samples` pixels chosen at random."""
+    feedback = ensure_feedback(feedback)
+    embedding = EmbeddingFile(embedding_path)
+    fields = [target_field, group_field] if group_field else [target_field]
+    features, unlabelled = read_features(labels_path, fields, embedding.crs_wkt, layer)
+    pixels, targets, groups = [], [], []
+    for number, (values, geometry) in enumerate(features):
+        feedback.check_cancelled()
+        found = _geometry_pixels(embedding, geometry)
+        if len(found):
+            pixels.append(found)
+            targets.append(np.full(len(found), number_of(values[0], target_field)))
+            groups.append(np.full(len(found), values[-1] if group_field else "", dtype=object))
+        feedback.set_progress(50.0 * (number + 1) / max(len(features), 1))
+    if not pixels:
+        raise LabelInputError(
+            f"All {len(features)} feature(s) of '{labels_path}' with a value in '{target_field}' lie outside the "
+            "raster; check that the features and the raster cover the same area."
+        )
+    pixel_array, target_array, group_array = np.concatenate(pixels), np.concatenate(targets), np.concatenate(groups)
+    if len(pixel_array) > max_samples:
+        keep = np.sort(np.random.default_rng(seed).choice(len(pixel_array), max_samples, replace=False))
+        pixel_array, target_array, group_array = pixel_array[keep], target_array[keep], group_array[keep]
+    embeddings, valid = _read_pixels(embedding, pixel_array)
+    skipped = unlabelled + len(features) - len(pixels)
+    samples = NumericSamples(
+        embeddings[valid], target_array[valid], group_array[valid].astype(str), len(pixels), skipped
+    )
+    if skipped:
+        samples.warnings.append(f"{skipped} feature(s) lie outside the raster or have no value; skipped.")
+    if (~valid).any():
+        samples.warnings.append(f"{int((~valid).sum())} sampled pixel(s) on nodata; skipped.")
     for message in samples.warnings:
         feedback.info(message)
     feedback.set_progress(100.0)

@@ -12,6 +12,7 @@ from sklearn.decomposition import PCA
 from ..errors import RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import atomic_geotiff
+from ..outputs import check_outputs
 from .embedding import EmbeddingFile
 
 STRETCH_PERCENTILES = (2.0, 98.0)
@@ -25,6 +26,7 @@ def pca_preview(
 ) -> Path:
     """Write a 3-band uint8 RGB GeoTIFF (0 = nodata) of the first three principal components of the embeddings."""
     feedback = ensure_feedback(feedback)
+    check_outputs([out_path], [embedding_path])
     embedding = EmbeddingFile(embedding_path)
     pixels = embedding.sample(sample)
     if len(pixels) < 3:

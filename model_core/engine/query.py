@@ -46,7 +46,7 @@ def text_query(
     milliseconds, on large rasters).
     """
     feedback = ensure_feedback(feedback)
-    check_output_paths(out_heatmap, mask_out, polygons_out)
+    check_output_paths(out_heatmap, mask_out, polygons_out, inputs=[raster])
     threshold = check_threshold(threshold)
     scorer = text_scorer(model, text, negatives)
     raster = as_raster(raster)

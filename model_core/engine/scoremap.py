@@ -19,9 +19,10 @@ import numpy as np
 from osgeo import gdal, ogr
 from scipy import ndimage
 
-from ..errors import QueryInputError, RasterInputError
+from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import Window, iter_windows, write_geotiff
+from ..outputs import check_outputs
 from ..prefetch import prefetched
 from .areas import GeodesicArea
 from .embedding import EmbeddingFile, open_embedding
@@ -222,11 +223,10 @@ def output_set() -> Iterator[list[Path]]:
         raise
 
 
-def check_output_paths(*paths: str | os.PathLike | None) -> None:
-    """Raise before any work when an output folder does not exist."""
-    for path in paths:
-        if path is not None and not Path(path).resolve().parent.is_dir():
-            raise RasterInputError(f"Output folder '{Path(path).parent}' does not exist.")
+def check_output_paths(*paths: str | os.PathLike | None, inputs: Sequence[object] = ()) -> None:
+    """Raise before any work when an output would overwrite an input (a path or a raster with a `path`) or another
+    output, or its folder is missing or not writable."""
+    check_outputs(paths, [getattr(item, "path", item) for item in inputs])
 
 
 PLACE_FIELDS: tuple[tuple[str, type], ...] = (

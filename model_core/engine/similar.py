@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 
@@ -25,6 +26,7 @@ from .scoremap import (
 )
 
 ogr.UseExceptions()
+osr.UseExceptions()
 
 
 def read_points(path: str | os.PathLike, target_wkt: str) -> list[tuple[float, float]]:
@@ -45,7 +47,12 @@ def read_points(path: str | os.PathLike, target_wkt: str) -> list[tuple[float, f
         point = geometry.Clone() if geometry.GetGeometryType() in (ogr.wkbPoint, ogr.wkbPoint25D) else None
         point = point or geometry.Centroid()
         if transform is not None:
-            point.Transform(transform)
+            try:
+                point.Transform(transform)
+            except RuntimeError as exc:
+                raise QueryInputError(
+                    f"The example points of '{path}' do not fit the CRS of their layer ({exc}); set the right CRS."
+                ) from None
         points.append((point.GetX(), point.GetY()))
     if not points:
         raise QueryInputError(f"'{path}' holds no example points.")
@@ -66,7 +73,15 @@ def points_to_raster_crs(
     transform = _transform(srs, target_wkt)
     if transform is None:  # the points are already in the raster CRS
         return [(float(x), float(y)) for x, y in points]
-    return [tuple(transform.TransformPoint(float(x), float(y))[:2]) for x, y in points]
+    converted = []
+    for x, y in points:
+        try:
+            converted.append(tuple(transform.TransformPoint(float(x), float(y))[:2]))
+        except RuntimeError as exc:
+            raise QueryInputError(
+                f"The example point ({x:.6g}, {y:.6g}) is not a place in {points_crs} ({exc}); check its coordinates."
+            ) from None
+    return converted
 
 
 def _transform(source: osr.SpatialReference | None, target_wkt: str) -> osr.CoordinateTransformation | None:
@@ -77,7 +92,13 @@ def _transform(source: osr.SpatialReference | None, target_wkt: str) -> osr.Coor
         return None
     for srs in (source, target):
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return osr.CoordinateTransformation(source, target)
+    try:
+        return osr.CoordinateTransformation(source, target)
+    except RuntimeError as exc:
+        raise QueryInputError(
+            f"The example points cannot be brought into the raster's CRS ({exc}); give them in a geographic or "
+            "projected CRS."
+        ) from None
 
 
 def example_pixels(raster: SentinelRaster, points: Sequence[tuple[float, float]]) -> list[tuple[int, int]]:
@@ -85,6 +106,8 @@ def example_pixels(raster: SentinelRaster, points: Sequence[tuple[float, float]]
     grid = Grid(raster.width, raster.height, raster.geotransform, raster.crs_wkt)
     pixels = []
     for x, y in points:
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise QueryInputError(f"The example point ({x}, {y}) is not a place: give finite coordinates.")
         col, row = grid.pixel(x, y)
         if not (0 <= col < raster.width and 0 <= row < raster.height):
             raise QueryInputError(f"The example point ({x:.6g}, {y:.6g}) lies outside the raster '{raster.path}'.")
@@ -113,7 +136,8 @@ def similar_to_points(
     Otsu's threshold of the heatmap.
     """
     feedback = ensure_feedback(feedback)
-    check_output_paths(out_heatmap, mask_out, polygons_out)
+    files = [points] if isinstance(points, (str, os.PathLike)) else []
+    check_output_paths(out_heatmap, mask_out, polygons_out, inputs=[raster, *files])
     threshold = check_threshold(threshold)
     raster = as_raster(raster)
     if isinstance(points, (str, os.PathLike)):

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from osgeo import gdal, ogr, osr
 
-from ..errors import RasterInputError
+from ..errors import RasterInputError, reading
 from ..feedback import Feedback, ensure_feedback
+from ..outputs import check_outputs
 from .areas import GeodesicArea, polygons_of, write_area_csv
 from .classmap import class_names_of
 from .vector_io import add_feature, atomic_gpkg
@@ -58,6 +59,11 @@ def _polygonal(geometry: ogr.Geometry) -> ogr.Geometry:
     return multipolygon
 
 
+def area_table_path(out_gpkg: str | os.PathLike) -> Path:
+    """The per-class area CSV written beside a GeoPackage of class polygons."""
+    return Path(out_gpkg).with_suffix(".csv")
+
+
 def vectorize_classes(
     class_raster_path: str | os.PathLike,
     out_gpkg: str | os.PathLike,
@@ -71,6 +77,7 @@ def vectorize_classes(
     feedback = ensure_feedback(feedback)
     started = time.perf_counter()
     out_gpkg = Path(out_gpkg)
+    check_outputs([[out_gpkg, area_table_path(out_gpkg)]], [class_raster_path])
     try:
         dataset = gdal.Open(str(class_raster_path))
     except RuntimeError as exc:
@@ -82,7 +89,8 @@ def vectorize_classes(
     if not crs_wkt:
         raise RasterInputError(f"'{class_raster_path}' has no CRS, so areas cannot be measured.")
     names = class_names_of(dataset)
-    memory = _polygonize(band, crs_wkt, feedback)
+    with reading(class_raster_path, "write the class raster again"):
+        memory = _polygonize(band, crs_wkt, feedback)
     regions = memory.GetLayer(0)
     area = GeodesicArea(crs_wkt)
     totals: dict[int, list] = {}
@@ -117,7 +125,7 @@ def vectorize_classes(
         for class_id, (name, polygons, hectares) in sorted(totals.items())
     ]
     try:
-        csv_path = write_area_csv(out_gpkg.with_suffix(".csv"), rows)
+        csv_path = write_area_csv(area_table_path(out_gpkg), rows)
     except BaseException:
         os.remove(out_gpkg)
         raise

@@ -15,10 +15,10 @@ from ..atomic import write_text_atomic
 from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
-from .classmap import write_class_map
+from .classmap import MAX_CLASSES, write_class_map
 from .embedding import embed_raster, open_embedding
 from .palette import default_colours
-from .prompts import class_scorer
+from .prompts import class_scorer, parse_class_list
 from .query import EMBED_SHARE, as_raster
 from .scoremap import check_output_paths, unit_rows
 
@@ -58,7 +58,10 @@ def zeroshot_segment(
     optional per-class probabilities (softmax over the classes with the model's logit scale).
     """
     feedback = ensure_feedback(feedback)
-    check_output_paths(out_path, probabilities_out)
+    check_output_paths(out_path, probabilities_out, inputs=[raster])
+    count = len(parse_class_list(classes))
+    if count > MAX_CLASSES:
+        raise QueryInputError(f"A class raster holds at most {MAX_CLASSES} classes; {count} class names were given.")
     scorer = class_scorer(model, classes)
     raster = as_raster(raster)
     embedding = embed_raster(raster, model, feedback=feedback.scaled(0, EMBED_SHARE))
@@ -95,12 +98,14 @@ def zeroshot_patches(
     feedback = ensure_feedback(feedback)
     if not paths:
         raise QueryInputError("Zero-shot patch classification needs at least one patch file.")
-    check_output_paths(out_csv)
+    check_output_paths(out_csv, inputs=paths)
     scorer = class_scorer(model, classes)
     predictions = []
     for index, path in enumerate(paths):
         feedback.check_cancelled()
         raster = open_raster(path, bands=bands, reflectance_scale=reflectance_scale, require_georeference=False)
+        for notice in raster.notices:
+            feedback.info(notice)
         pooled = model.embed_pooled(raster.read()[np.newaxis], raster.band_mask, raster.valid_mask()[np.newaxis])
         probabilities = scorer.probabilities(np.asarray(pooled, dtype=np.float32))[0]
         best = int(np.argmax(probabilities))

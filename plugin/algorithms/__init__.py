@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from .batch import BatchEmbedAlgorithm, ZonalEmbeddingsAlgorithm
 from .embed import EmbedAlgorithm, PcaPreviewAlgorithm
 from .probe import ApplyProbeAlgorithm, TrainProbeAlgorithm
 from .query import ChangeDetectionAlgorithm, QueryByExampleAlgorithm, TextQueryAlgorithm
+from .regression import ApplyRegressionAlgorithm, TrainRegressionAlgorithm
 from .segment import ClustersAlgorithm, VectorizeAlgorithm, ZeroShotSegmentationAlgorithm
 
 ALGORITHMS = (
@@ -18,4 +20,8 @@ ALGORITHMS = (
     QueryByExampleAlgorithm,
     ChangeDetectionAlgorithm,
     VectorizeAlgorithm,
+    BatchEmbedAlgorithm,
+    ZonalEmbeddingsAlgorithm,
+    TrainRegressionAlgorithm,
+    ApplyRegressionAlgorithm,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from qgis.core import (
@@ -36,6 +37,23 @@ UNCERTAINTY = "UNCERTAINTY"
 SUGGESTIONS = "SUGGESTIONS"
 SMOOTHING = "SMOOTHING"
 MIN_PIXELS = "MIN_PIXELS"
+
+
+def vector_file(layer) -> tuple[str, str | None]:
+    """File and layer name of a vector layer for the engine (other than OGR layers, such as memory layers, are saved
+    to a temporary GeoPackage first)."""
+    from ..layers import write_gpkg
+
+    if layer.providerType() != "ogr":
+        return write_gpkg(layer, QgsProcessingUtils.generateTempFilename("labels.gpkg")), None
+    path, _, options = layer.source().partition("|")
+    name = dict(part.split("=", 1) for part in options.split("|") if "=" in part).get("layername")
+    return path, name
+
+
+def probe_arrays(name: str, path: Path) -> list[Path]:
+    """The .npz a probe file keeps beside it (for the probe file parameters)."""
+    return [path.with_suffix(".npz")] if name in (OUTPUT, PROBE) else []
 
 
 def probe_kind_names() -> list[str]:
@@ -78,16 +96,13 @@ class TrainProbeAlgorithm(GeoMeldAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(ACCURACY, tr("Cross-validated accuracy")))
         self.addOutput(QgsProcessingOutputString(REPORT, tr("Report")))
 
+    def files_beside(self, name: str, path: Path) -> list[Path]:
+        """The probe's arrays (.npz) beside its file."""
+        return probe_arrays(name, path)
+
     def labels_path(self, parameters: dict[str, Any], context) -> tuple[str, str | None]:
         """File and layer name of the labels (memory layers are saved to a temporary GeoPackage first)."""
-        from ..layers import write_gpkg
-
-        layer = self.parameterAsVectorLayer(parameters, LABELS, context)
-        if layer.providerType() != "ogr":
-            return write_gpkg(layer, QgsProcessingUtils.generateTempFilename("labels.gpkg")), None
-        path, _, options = layer.source().partition("|")
-        name = dict(part.split("=", 1) for part in options.split("|") if "=" in part).get("layername")
-        return path, name
+        return vector_file(self.parameterAsVectorLayer(parameters, LABELS, context))
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
         """Call the engine function with the parameters."""
@@ -161,14 +176,21 @@ class ApplyProbeAlgorithm(GeoMeldAlgorithm):
             )
         )
 
+    def files_beside(self, name: str, path: Path) -> list[Path]:
+        """The probe's arrays (.npz) beside its file."""
+        return probe_arrays(name, path)
+
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
         """Call the engine function with the parameters."""
         from ...model_core.engine.classify import apply_probe
         from ...model_core.engine.probe_file import load_probe
+        from ...model_core.errors import reading
 
         raster = self.open_input(parameters, context)
         model = self.model()
-        probe = load_probe(self.parameterAsFile(parameters, PROBE, context), str(model.model_id))
+        probe_path = self.parameterAsFile(parameters, PROBE, context)
+        with reading(Path(probe_path).with_suffix(".npz"), tr("train the probe again")):
+            probe = load_probe(probe_path, str(model.model_id))
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
         result = apply_probe(
             raster,

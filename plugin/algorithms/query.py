@@ -25,6 +25,7 @@ TEXT = "TEXT"
 EXACT = "EXACT"
 INPUT_B = "INPUT_B"
 BANDS_B = "BANDS_B"
+SCALE_B = "SCALE_B"
 POINTS = "POINTS"
 THRESHOLD = "THRESHOLD"
 TOP_K = "TOP_K"
@@ -201,6 +202,7 @@ class ChangeDetectionAlgorithm(HeatmapAlgorithm):
         self.addParameter(
             QgsProcessingParameterString(BANDS_B, tr("Band names of date B (empty: detect)"), optional=True)
         )
+        self.add_scale_input(SCALE_B, tr("Reflectance scale of date B (empty: detect)"))
         self.addParameter(QgsProcessingParameterString(TEXT, tr("Only changes to (text, optional)"), optional=True))
         self.add_heatmap_outputs(tr("Threshold (0-2; empty: automatic)"), 2.0)
 
@@ -209,7 +211,7 @@ class ChangeDetectionAlgorithm(HeatmapAlgorithm):
         from ...model_core.engine.change import change_map
 
         raster_a = self.open_input(parameters, context)
-        raster_b = self.open_input(parameters, context, INPUT_B, BANDS_B)
+        raster_b = self.open_input(parameters, context, INPUT_B, BANDS_B, SCALE_B)
         text = self.parameterAsString(parameters, TEXT, context).strip() or None
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
         result = change_map(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from qgis.core import (
@@ -172,6 +173,10 @@ class VectorizeAlgorithm(GeoMeldAlgorithm):
         )
         self.addParameter(QgsProcessingParameterVectorDestination(OUTPUT, tr("Class polygons")))
         self.addOutput(QgsProcessingOutputFile(AREAS, tr("Areas per class (CSV)")))
+
+    def files_beside(self, name: str, path: Path) -> list[Path]:
+        """The per-class area table written beside the polygons."""
+        return [path.with_suffix(".csv")] if name == OUTPUT else []
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
         """Call the engine function with the parameters."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtWidgets import QFormLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from ..i18n import tr
@@ -10,7 +11,7 @@ from ..styling import style_pca_rgb
 
 
 class EmbedTab(QWidget):
-    """Stride, Compute and Preview buttons."""
+    """Stride, Compute and Preview buttons; below them, embeddings of many raster files into one folder."""
 
     def __init__(self, dock) -> None:
         super().__init__()
@@ -34,6 +35,19 @@ class EmbedTab(QWidget):
         self.result = QLabel()
         self.result.setWordWrap(True)
         layout.addRow(self.result)
+        many = QLabel(tr("Many rasters: one embedding raster each and a mosaic per CRS; a second run resumes."))
+        many.setWordWrap(True)
+        layout.addRow(many)
+        self.batch_inputs = QgsFileWidget()
+        self.batch_inputs.setStorageMode(QgsFileWidget.GetMultipleFiles)
+        self.batch_inputs.setFilter(tr("Rasters (*.tif *.tiff *.vrt *.jp2);;All files (*)"))
+        layout.addRow(tr("Raster files"), self.batch_inputs)
+        self.batch_folder = QgsFileWidget()
+        self.batch_folder.setStorageMode(QgsFileWidget.GetDirectory)
+        layout.addRow(tr("Output folder"), self.batch_folder)
+        self.batch_button = QPushButton(tr("Embed all"))
+        self.batch_button.clicked.connect(self.embed_many)
+        layout.addRow(self.batch_button)
 
     def embed(self):
         """Compute the embedding raster of the chosen layer."""
@@ -57,3 +71,15 @@ class EmbedTab(QWidget):
     def _previewed(self, results: dict) -> None:
         add_raster(results["OUTPUT"], tr("Embedding preview (PCA)"), style_pca_rgb)
         self.result.setText(tr("Similar colours mean similar embeddings."))
+
+    def embed_many(self):
+        """Embed every chosen raster file into the output folder (in the background, without Dask)."""
+        files = QgsFileWidget.splitFilePaths(self.batch_inputs.filePath())
+        if not files or not self.batch_folder.filePath():
+            self.dock.show_error(tr("Choose the raster files and an output folder."))
+            return None
+        parameters = {"INPUTS": files, "OUTPUT": self.batch_folder.filePath()}
+        return self.dock.run_algorithm(tr("GeoMeld embeddings of many rasters"), "batch_embed", parameters, self._many)
+
+    def _many(self, results: dict) -> None:
+        self.result.setText(results["REPORT"])

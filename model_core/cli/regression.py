@@ -1,0 +1,112 @@
+"""Regression probes on the command line (`probe fit --target`, `probe apply` with a regression probe): options and
+runs, kept apart from the classification code of `probe.py`.
+
+python -m model_core probe fit chip.tif points.gpkg --target elevation --group-field block --out dem.json
+python -m model_core probe fit --table zones.gpkg --target ndvi --group-field site --kind random_forest --out ndvi.json
+python -m model_core probe apply chip.tif ndvi.json --out ndvi.tif            # a float raster
+python -m model_core probe apply --table zones.gpkg ndvi.json --out zones_ndvi.gpkg   # fills predicted_ndvi
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import GeoMeldError, reading
+from ..feedback import Feedback
+from . import model_from_args, raster_from_args
+from .argtypes import positive_int
+
+CLASSIFIER_KINDS = ("logistic", "random_forest", "knn")
+REGRESSOR_KINDS = ("ridge", "random_forest")
+
+
+def add_fit_options(fit: argparse.ArgumentParser) -> None:
+    """--target, --group-field, --table and --max-samples of `probe fit`."""
+    fit.add_argument("--target", help="numeric attribute to predict: a regression probe (kinds ridge, random_forest)")
+    fit.add_argument("--group-field", help="regression: attribute whose groups (city, year...) are held out whole")
+    fit.add_argument("--table", help="regression: a zonal table (from `zonal`) instead of RASTER LABELS")
+    fit.add_argument(
+        "--max-samples", type=positive_int, default=5000, help="regression: pixels sampled at most (default 5000)"
+    )
+
+
+def add_apply_options(apply: argparse.ArgumentParser) -> None:
+    """--table and --column of `probe apply` (regression probes)."""
+    apply.add_argument("--table", help="regression: fill a column of this zonal table instead of writing a raster")
+    apply.add_argument("--column", help="regression with --table: the column to fill (default predicted_<target>)")
+
+
+def check_classification(args: argparse.Namespace) -> str:
+    """The classifier kind of `probe fit`, after checking that RASTER, LABELS and --field were given."""
+    if not args.field or not args.raster or not args.labels:
+        raise GeoMeldError(
+            "Give RASTER LABELS --field CLASS (classes), or --target FIELD for a regression probe "
+            "(from RASTER LABELS or --table ZONES)."
+        )
+    kind = args.kind or CLASSIFIER_KINDS[0]
+    if kind not in CLASSIFIER_KINDS:
+        raise GeoMeldError(f"--kind {kind} is a regression probe; use it with --target FIELD.")
+    return kind
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    """Fit a regression probe from RASTER LABELS or from --table, print its cross-validation and save it."""
+    from ..engine.batch import model_id_of
+    from ..engine.probe_file import save_probe
+    from ..engine.regression import fit_regression, samples_from_table, train_regression
+
+    kind = args.kind or REGRESSOR_KINDS[0]
+    if kind not in REGRESSOR_KINDS:
+        raise GeoMeldError(f"A regression probe is {' or '.join(REGRESSOR_KINDS)}, not {kind}.")
+    if not args.target or args.field:
+        raise GeoMeldError("A regression probe needs --target FIELD (a numeric attribute) and no --field.")
+    if bool(args.table) == bool(args.raster and args.labels) or (args.table and (args.raster or args.labels)):
+        raise GeoMeldError("Give either RASTER LABELS or --table ZONES (a zonal table), not both.")
+    if args.table:
+        samples = samples_from_table(args.table, args.target, args.group_field, args.layer)
+        probe = fit_regression(
+            samples, args.target, kind, group_field=args.group_field, model_id=model_id_of(args.weights)
+        )
+    else:
+        probe = train_regression(
+            raster_from_args(args, args.raster),
+            model_from_args(args),
+            args.labels,
+            args.target,
+            group_field=args.group_field,
+            layer=args.layer,
+            kind=kind,
+            max_samples=args.max_samples,
+            stride=args.stride,
+            feedback=Feedback(log=print),
+        )
+    print(f"{kind} regression probe for '{args.target}'")
+    if probe.report is not None:
+        print(probe.report.summary())
+    print(f"wrote {save_probe(probe, args.out)}")
+    return 0
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    """Write the predicted float raster of RASTER, or fill a column of --table."""
+    from ..engine.batch import model_id_of
+    from ..engine.probe_file import load_regression_probe
+    from ..engine.regression import apply_regression, fill_table_column
+
+    if bool(args.table) == bool(args.raster):
+        raise GeoMeldError("Give either RASTER (to write a float raster) or --table ZONES (to fill a column).")
+    if args.table:
+        with reading(args.probe, "train the probe again"):
+            probe = load_regression_probe(args.probe, model_id_of(args.weights))
+        path, rows = fill_table_column(probe, args.table, args.out, args.column)
+        print(f"predicted '{probe.target}' for {rows} row(s)")
+        print(f"wrote {path}")
+        return 0
+    raster = raster_from_args(args, args.raster)
+    model = model_from_args(args)
+    with reading(args.probe, "train the probe again"):
+        probe = load_regression_probe(args.probe, model.model_id)
+    result = apply_regression(raster, model, probe, args.out, stride=args.stride, feedback=Feedback(log=print))
+    print(result.summary())
+    print(f"wrote {result.path}")
+    return 0
