@@ -126,3 +126,14 @@ def geomeld_model(weights_dir: Path):
     from model_core.runtime import load_model
 
     return load_model(weights_dir)
+
+
+def teacher_golden(name: str) -> dict[str, np.ndarray]:
+    """The arrays of a teacher's golden file (`../shared/teachers/golden/<name>_golden.npz`); skipped when absent."""
+    from training.teachers.galileo import default_teacher_dir
+
+    path = default_teacher_dir() / "golden" / f"{name}_golden.npz"
+    if not path.exists():
+        pytest.skip(f"pretrained teachers not available: {path}")
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files}

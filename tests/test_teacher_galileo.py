@@ -17,6 +17,8 @@ from training.teachers.galileo import (
     default_teacher_dir,
 )
 
+from .conftest import teacher_golden
+
 TEACHERS = default_teacher_dir()
 GOLDEN = TEACHERS / "golden" / "galileo_nano_golden.npz"
 if not (TEACHERS / "galileo_nano" / "encoder.pt").exists() or not GOLDEN.exists():
@@ -36,8 +38,7 @@ def galileo() -> GalileoNano:
 
 @pytest.fixture(scope="module")
 def golden() -> dict[str, np.ndarray]:
-    with np.load(GOLDEN) as data:
-        return {key: data[key] for key in data.files}
+    return teacher_golden("galileo_nano")
 
 
 def golden_forward(model: GalileoNano, golden: dict[str, np.ndarray], patch_size: int, **options):

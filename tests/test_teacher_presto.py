@@ -9,6 +9,8 @@ import torch
 from training.teachers.galileo import default_teacher_dir
 from training.teachers.presto import PRESTO_CHANNELS, PRESTO_S2_BANDS, Presto, s2_pixel_inputs
 
+from .conftest import teacher_golden
+
 TEACHERS = default_teacher_dir()
 GOLDEN = TEACHERS / "golden" / "presto_golden.npz"
 if not (TEACHERS / "presto" / "default_model.pt").exists() or not GOLDEN.exists():
@@ -24,8 +26,7 @@ def presto() -> Presto:
 
 @pytest.fixture(scope="module")
 def golden() -> dict[str, torch.Tensor]:
-    with np.load(GOLDEN) as data:
-        return {key: torch.from_numpy(np.asarray(data[key])) for key in data.files if key != "s2_bands"}
+    return {key: torch.from_numpy(value) for key, value in teacher_golden("presto").items() if key != "s2_bands"}
 
 
 def test_loaded_frozen_in_eval_mode(presto: Presto):

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 
+from training.teachers.blocks import Block
+
 GALILEO_S2_BANDS: tuple[str, ...] = ("B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12")
 
 # The model's four kinds of input and their channel groups (group name -> band indices within that input).
@@ -147,35 +149,6 @@ class Attention(nn.Module):
         return self.proj(out.transpose(1, 2).reshape(b, n, d))
 
 
-class Mlp(nn.Module):
-    """Two-layer GELU feed-forward."""
-
-    def __init__(self, dim: int, hidden: int):
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """(..., D) -> (..., D)."""
-        return self.fc2(F.gelu(self.fc1(x)))
-
-
-class Block(nn.Module):
-    """Pre-norm transformer block (no drop path: the teacher only runs inference)."""
-
-    def __init__(self, dim: int, heads: int, mlp_ratio: float):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim)
-        self.attn = Attention(dim, heads)
-        self.norm2 = nn.LayerNorm(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio))
-
-    def forward(self, x: Tensor, key_mask: Optional[Tensor]) -> Tensor:
-        """(B, N, D) -> (B, N, D)."""
-        x = x + self.attn(self.norm1(x), key_mask)
-        return x + self.mlp(self.norm2(x))
-
-
 def _flatten(parts: Sequence[Tensor], batch: int, token_dims: int) -> Tensor:
     """Concatenate tensors of shape (B, ..., [D]) along one token axis; token_dims = trailing feature axes (0 or 1)."""
     return torch.cat([p.reshape(batch, -1, *p.shape[p.ndim - token_dims :]) for p in parts], dim=1)
@@ -259,7 +232,9 @@ class GalileoNano(nn.Module):
         self.t_channel_embed = nn.Parameter(torch.zeros(len(TIME_GROUPS), quarter))
         self.st_channel_embed = nn.Parameter(torch.zeros(len(STATIC_GROUPS), quarter))
 
-        self.blocks = nn.ModuleList(Block(embedding_size, num_heads, mlp_ratio) for _ in range(depth))
+        self.blocks = nn.ModuleList(
+            Block(Attention(embedding_size, num_heads), embedding_size, mlp_ratio) for _ in range(depth)
+        )
         self.norm = nn.LayerNorm(embedding_size)
 
     @classmethod

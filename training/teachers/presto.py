@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 
+from training.teachers.blocks import Block
+
 # The 17 input channels, in the order of the last axis of `x` and `mask`.
 PRESTO_CHANNELS: tuple[str, ...] = (
     "VV", "VH", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12",
@@ -127,35 +129,6 @@ class SelfAttention(nn.Module):
         return self.proj(mixed.transpose(1, 2).reshape(batch, length, dim))
 
 
-class FeedForward(nn.Module):
-    """Two-layer GELU MLP of a transformer block."""
-
-    def __init__(self, dim: int, hidden: int) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """(..., D) -> (..., D)."""
-        return self.fc2(F.gelu(self.fc1(x)))
-
-
-class Block(nn.Module):
-    """Pre-norm transformer block (attribute names follow the checkpoint's keys)."""
-
-    def __init__(self, dim: int, heads: int, mlp_ratio: float) -> None:
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim)
-        self.attn = SelfAttention(dim, heads)
-        self.norm2 = nn.LayerNorm(dim)
-        self.mlp = FeedForward(dim, int(dim * mlp_ratio))
-
-    def forward(self, x: Tensor, keys: Tensor | None = None) -> Tensor:
-        """(N,L,D) tokens -> (N,L,D)."""
-        x = x + self.attn(self.norm1(x), keys)
-        return x + self.mlp(self.norm2(x))
-
-
 class Presto(nn.Module):
     """The Presto encoder; `forward` gives the (N,D) eval embedding of each pixel's time series."""
 
@@ -180,7 +153,7 @@ class Presto(nn.Module):
         # fixed sinusoids, stored in the checkpoint too (loading overwrites them with the identical trained-with values)
         self.pos_embed = nn.Parameter(position_table(max_sequence_length, position_size)[None], requires_grad=False)
         self.month_embed = nn.Embedding.from_pretrained(month_table(month_size), freeze=True)
-        self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio) for _ in range(depth))
+        self.blocks = nn.ModuleList(Block(SelfAttention(dim, heads), dim, mlp_ratio) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
 
     @classmethod
