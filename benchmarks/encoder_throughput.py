@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from model_core.demo import demo_scene_path  # noqa: E402
 from model_core.io import Window, open_raster  # noqa: E402
-from model_core.model import GeoMeldConfig, build_model  # noqa: E402
 from model_core.runtime import GeoMeldModel, load_model, pad_to_multiple  # noqa: E402
+from training.model import GeoMeldConfig, build_model  # noqa: E402
 
 
 def tiles(image: np.ndarray, tile: int) -> list[np.ndarray]:

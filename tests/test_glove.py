@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from model_core.model import GeoMeldConfig, TextEncoder, build_model
 from model_core.runtime import TEXT_ENCODER, load_model
 from model_core.tokenizer import UNK, TextTokenizer
 from training.export import export_model
 from training.glove import GLOVE_DIM, glove_text_setup, glove_vocabulary, load_glove, widen_vocabulary
+from training.model import GeoMeldConfig, TextEncoder, build_model
 
 CAPTIONS = [
     "A patch of dense forest next to a river.",

@@ -9,7 +9,8 @@ from osgeo import gdal
 
 from model_core.bands import MODEL_BANDS, S1_BANDS
 from model_core.io import Window, open_raster
-from model_core.model import (
+from model_core.tokenizer import GLOSSARY, TextTokenizer
+from training.model import (
     INPUT_MULTIPLE,
     GeoMeldConfig,
     build_model,
@@ -17,7 +18,6 @@ from model_core.model import (
     make_ema_teacher,
     random_patch_mask,
 )
-from model_core.tokenizer import GLOSSARY, TextTokenizer
 
 from .conftest import shared
 

@@ -59,6 +59,7 @@ def test_zip_holds_only_the_plugin(package):
         "metadata.txt",
         "__init__.py",
         "README.md",
+        "LICENSE",
         "requirements.txt",
         "plugin",
         "model_core",
@@ -67,6 +68,8 @@ def test_zip_holds_only_the_plugin(package):
     }
     assert "geomeld/i18n/geomeld_de.qm" in names and "geomeld/i18n/geomeld_de.ts" not in names
     assert "geomeld/plugin/main.py" in names and "geomeld/model_core/io.py" in names
+    runtime_only = ("geomeld/model_core/model.py", "geomeld/model_core/demo.py", "geomeld/model_core/engine/pooling.py")
+    assert not any(name in names for name in runtime_only)
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
 
 
@@ -82,4 +85,4 @@ def test_installed_zip_loads_in_qgis(package, tmp_path):
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"MODULE {plugins / 'geomeld' / '__init__.py'}" in done.stdout
-    assert "ALGORITHMS 10" in done.stdout and "TABS 6" in done.stdout and "UNLOADED True" in done.stdout
+    assert "ALGORITHMS 14" in done.stdout and "TABS 7" in done.stdout and "UNLOADED True" in done.stdout

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from model_core.engine.pooling import pooled_features
 from model_core.io import open_raster
 from tests.conftest import shared
+from training.pooling import pooled_features
 
 
 def test_pooled_features_use_only_valid_pixels(geomeld_model):

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from model_core.model import GeoMeldConfig, build_model
 from training.data.pack import SourcePlan, pack
 from training.data.packed import PackedDataset, collate
 from training.data.slovenia import SloveniaEOPatch
 from training.data.transforms import flip_rotate, random_crop
+from training.model import GeoMeldConfig, build_model
 from training.objective import Batch, PretrainObjective
 from training.teachers.galileo import default_teacher_dir
 from training.teachers.store import MANIFEST, read_manifest, targets_folder

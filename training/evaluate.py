@@ -7,7 +7,7 @@ validation captions; (e) water IoU of the text query "water" on the Sen1Floods11
 the Aberystwyth scene (tests and evaluation only, never trained on), the ROC AUC of the text queries "forest" and
 "water" for their labelled class against the other three. Zero-shot is scored from the class names and from three
 paraphrases of each. The teachers distilled from (Galileo-Nano, Presto; `--teachers`) are baseline rows of the probes.
-Probes (a, b) see the encoders' patch features (`model_core.engine.pooling.pooled_features`: mean, max and min of
+Probes (a, b) see the encoders' patch features (`training.pooling.pooled_features`: mean, max and min of
 the dense embeddings); zero-shot and retrieval (c, d) the normalised mean embedding, which lives in the text space.
 """
 
@@ -31,7 +31,6 @@ from sklearn.multiclass import OneVsRestClassifier
 
 from model_core.atomic import write_text_atomic
 from model_core.bands import MODEL_BANDS
-from model_core.engine.pooling import pooled_features
 from training.baselines import PooledPCA, band_statistics, logistic_regression, random_forest
 from training.data.base import GeoDataset, shared_data_dir
 from training.data.bigearthnet import BigEarthNetV2S2
@@ -39,6 +38,7 @@ from training.data.eurosat import EuroSATMS
 from training.data.packed import PackedDataset
 from training.data.sen1floods11 import VAL_ROWS, Sen1Floods11
 from training.data.splits import row_band
+from training.pooling import pooled_features
 from training.pretrain import fit_text
 from training.teachers.galileo import default_teacher_dir
 
@@ -192,10 +192,10 @@ class Encoder:
 def random_encoder(weights_dir: Path, out_dir: Path) -> Encoder:
     """A randomly initialised encoder of the same architecture, normalisation and tokenizer as `weights_dir`'s
     (seeded, so the baseline is the same model in every run)."""
-    from model_core.model import GeoMeldConfig
     from model_core.runtime import TOKENIZER, read_card
     from model_core.tokenizer import TextTokenizer
     from training.export import export_random
+    from training.model import GeoMeldConfig
 
     config = GeoMeldConfig.from_dict(read_card(weights_dir)["architecture"])
     export_random(out_dir, config, seed=1, tokenizer=TextTokenizer.load(weights_dir / TOKENIZER))

@@ -21,14 +21,6 @@ from torch import nn
 
 from model_core import __version__
 from model_core.bands import MODEL_BANDS, S1_BANDS, S2_BANDS
-from model_core.model import (
-    INPUT_MULTIPLE,
-    GeoMeldConfig,
-    GeoMeldFM,
-    ImageEncoder,
-    InferenceImageEncoder,
-    build_model,
-)
 from model_core.runtime import (
     CARD_NAME,
     CODE_SCALE,
@@ -39,6 +31,14 @@ from model_core.runtime import (
     sha256_file,
 )
 from model_core.tokenizer import GLOSSARY, TextTokenizer
+from training.model import (
+    INPUT_MULTIPLE,
+    GeoMeldConfig,
+    GeoMeldFM,
+    ImageEncoder,
+    InferenceImageEncoder,
+    build_model,
+)
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4

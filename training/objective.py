@@ -10,7 +10,6 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from model_core.bands import S2_BANDS
-from model_core.model import GeoMeldFM, make_ema_teacher
 from training.losses import (
     dense_text_loss,
     distillation_loss,
@@ -21,6 +20,7 @@ from training.losses import (
     masked_mse,
     neighbourhood_loss,
 )
+from training.model import GeoMeldFM, make_ema_teacher
 
 S2 = slice(0, len(S2_BANDS))
 S1 = slice(len(S2_BANDS), len(S2_BANDS) + 2)

@@ -16,8 +16,8 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from model_core.model import GeoMeldConfig, ImageEncoder
 from model_core.runtime import IMAGE_ENCODER, read_card
+from training.model import GeoMeldConfig, ImageEncoder
 
 # The two input convolutions of InferenceImageEncoder, by the ONNX node that applies the image half of the weight.
 _INPUT_CONVS = {"/Conv": "stem.0", "/Conv_1": "fullres.0"}

@@ -28,13 +28,13 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from model_core.atomic import atomic_path
 from model_core.bands import MODEL_BANDS
-from model_core.model import GeoMeldConfig, build_model, ema_update, random_patch_mask
 from model_core.tokenizer import GLOSSARY, TextTokenizer
 from training.data.packed import PackedDataset, collate
 from training.data.sample import LULC_CLASSES
 from training.export import export_model
 from training.glove import glove_text_setup
 from training.losses import band_dropout, ema_momentum
+from training.model import GeoMeldConfig, build_model, ema_update, random_patch_mask
 from training.objective import LOSS_NAMES, Batch, PretrainObjective
 from training.plots import plot_losses
 

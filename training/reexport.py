@@ -3,7 +3,7 @@
 For changes to how `InferenceImageEncoder` arranges the computation when the training checkpoint is not at hand:
 the torch encoder is rebuilt from the folder's own image_encoder.onnx (`training.onnx_weights`), checked against
 that graph, exported again and checked against the new graph. `--fold-grn 0,1` also folds the response
-normalisation of those stages into the next layer (`model_core.model.fold_response_norms`), an approximation: the
+normalisation of those stages into the next layer (`training.model.fold_response_norms`), an approximation: the
 new graph is compared with the old one on the parity sample and on the rasters given with `--check`, the
 differences are added to the card's `inference_simplifications`, and a fold that leaves any pixel's embedding
 with a cosine similarity under 0.999 to the old one is refused. The text encoder, the tokenizer and the other card
@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from model_core.io import Window, open_raster
-from model_core.model import INPUT_MULTIPLE, GeoMeldConfig, fold_response_norms
 from model_core.paths import BUNDLED_WEIGHTS_DIR
 from model_core.runtime import CARD_NAME, IMAGE_ENCODER, pad_to_multiple, sha256_file
 from training.export import export_image_encoder, image_parity, parity_sample
+from training.model import INPUT_MULTIPLE, GeoMeldConfig, fold_response_norms
 from training.onnx_weights import image_encoder_from_onnx
 from training.publish import publish
 

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - conventional alias
 from torch import nn
 
-from .bands import MODEL_BANDS, S1_BANDS, S2_BANDS
+from model_core.bands import MODEL_BANDS, S1_BANDS, S2_BANDS
 
 # Height and width of an encoder input must be multiples of this (total stride of the ConvNeXt stages).
 INPUT_MULTIPLE = 32
