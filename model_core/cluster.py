@@ -54,7 +54,7 @@ def local_layout(workers: int | None = None, cores: int | None = None, memory: i
     cores = cores or os.cpu_count() or 1
     usable = int((memory or psutil.virtual_memory().total) * MEMORY_SHARE)
     if workers is not None and workers < 1:
-        raise GeoMeldError(f"--workers must be at least 1, not {workers}.")
+        raise GeoMeldError(f"The number of Dask workers must be at least 1, not {workers}.")
     count = workers or max(1, min(cores, usable // WORKER_MEMORY))
     return ClusterLayout(count, max(1, cores // count), usable // count)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .devices import CPU, PROVIDERS, device_name, fallback_note
 from .errors import ModelWeightsError
 from .paths import BUNDLED_WEIGHTS_DIR
 from .tokenizer import TextTokenizer
@@ -49,7 +50,7 @@ def default_providers() -> list[str]:
     import onnxruntime as ort
 
     available = ort.get_available_providers()
-    return [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
+    return [p for p in (PROVIDERS["CUDA"], PROVIDERS[CPU]) if p in available]
 
 
 def read_card(weights_dir: Path) -> dict:
@@ -130,6 +131,10 @@ class GeoMeldModel:
         self.tokenizer = TextTokenizer.load(weights_dir / TOKENIZER)
         self._image = _session(weights_dir / IMAGE_ENCODER, self.providers, threads)
         self._text = _session(weights_dir / TEXT_ENCODER, self.providers, threads)
+        used = self._image.get_providers()
+        # What runs the image encoder, and a sentence when it is not the device asked for (never swapped silently).
+        self.device: str = device_name(used[0])
+        self.device_note: str = fallback_note(self.providers, used)
         inputs = [node.name for node in self._image.get_inputs()]
         outputs = [node.name for node in self._image.get_outputs()]
         if inputs != list(IMAGE_INPUTS) or outputs != list(IMAGE_OUTPUTS):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from qgis.core import QgsTask
-from qgis.PyQt.QtCore import pyqtSignal
+from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QProgressBar, QVBoxLayout
 
 from .i18n import tr
@@ -130,20 +130,41 @@ def check_dependencies(requirements: list[Requirement] | None = None) -> list[De
     return [check_requirement(r) for r in (requirements if requirements is not None else read_requirements())]
 
 
-def python_executable() -> str:
-    """The Python interpreter of this QGIS (on Windows sys.executable is qgis.exe: use the python beside it)."""
-    executable = sys.executable
-    if os.path.basename(executable).lower().startswith("qgis"):
-        folder = os.path.dirname(executable)
-        for candidate in (
-            os.path.join(folder, "python3.exe"),
-            os.path.join(folder, "python.exe"),
-            os.path.join(sys.exec_prefix, "python.exe"),
-            os.path.join(sys.exec_prefix, "python3.exe"),
-        ):
-            if os.path.exists(candidate):
-                return candidate
-    return executable
+def python_candidates(
+    executable: str,
+    prefix: str,
+    exec_prefix: str,
+    version: tuple[int, int] = sys.version_info[:2],
+    windows: bool = os.name == "nt",
+) -> list[str]:
+    """Where the interpreter of a Python with this `sys.prefix`/`sys.exec_prefix` lies, most likely first.
+
+    Inside QGIS `sys.executable` is not to be trusted: on Windows it is qgis-bin.exe, on macOS the QGIS app, and on
+    Linux an embedded Python finds it by looking for `python3` on PATH, which may be another Python altogether (a
+    pyenv shim, a conda environment). The prefixes are the embedded interpreter's own: the Python binary of the same
+    version below them is QGIS's (`<prefix>/bin/python3.X` on Linux and macOS, `<prefix>\\python.exe` on Windows);
+    after them come the folders beside the QGIS binary (OSGeo4W's bin, the macOS app's Contents/MacOS/bin).
+    """
+    major, minor = version
+    prefixes = list(dict.fromkeys([prefix, exec_prefix]))
+    beside = os.path.dirname(executable)
+    if windows:
+        folders = [*prefixes, beside]
+        names = [f"python{major}.{minor}.exe", f"python{major}.exe", "python.exe"]
+    else:
+        folders = [os.path.join(folder, "bin") for folder in prefixes] + [os.path.join(beside, "bin")]
+        names = [f"python{major}.{minor}", f"python{major}", "python"]
+    return [os.path.join(folder, name) for folder in folders for name in names]
+
+
+def python_executable(executable: str | None = None, prefix: str | None = None, exec_prefix: str | None = None) -> str:
+    """The Python interpreter of this QGIS (the one running GeoMeld): the first of `python_candidates` that exists,
+    from `sys.executable`, `sys.prefix` and `sys.exec_prefix` unless given; `sys.executable` when none does."""
+    executable = sys.executable if executable is None else executable
+    candidates = python_candidates(
+        executable, sys.prefix if prefix is None else prefix, sys.exec_prefix if exec_prefix is None else exec_prefix
+    )
+    return next((path for path in candidates if os.path.isfile(path) and os.access(path, os.X_OK)), executable)
 
 
 def install_options() -> list[str]:
@@ -166,6 +187,13 @@ def pip_command(missing: list[DependencyStatus]) -> list[str]:
 def manual_command(missing: list[DependencyStatus]) -> str:
     """The pip command as the user would type it in a terminal."""
     return " ".join(f'"{part}"' if re.search(r"[\s<>]", part) else part for part in pip_command(missing))
+
+
+def install_hint() -> str:
+    """The command that installs GeoMeld's missing packages into this QGIS's Python, for messages outside the panel
+    (qgis_process, the Processing toolbox)."""
+    missing = [status for status in check_dependencies() if not status.ok]
+    return manual_command(missing or [DependencyStatus(r, None) for r in read_requirements()])
 
 
 class PipInstallTask(QgsTask):
@@ -210,6 +238,10 @@ class DependencyDialog(QDialog):
         )
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
+        self.interpreter = QLabel(tr("They go into the Python of this QGIS: {0}").format(python_executable()))
+        self.interpreter.setWordWrap(True)
+        self.interpreter.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout.addWidget(self.interpreter)
         layout.addWidget(QLabel(tr("To install them yourself, run in a terminal:")))
         self.command = QPlainTextEdit(manual_command(missing))
         self.command.setReadOnly(True)

@@ -21,6 +21,8 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .i18n import tr
+from .settings import load_settings
+from .styling import FALSE_COLOUR, TRUE_COLOUR, layer_band_names, shows_first_bands, style_composite
 from .tasks import AlgorithmTask, error_message, log_message
 
 
@@ -52,6 +54,16 @@ class GeoMeldDock(QgsDockWidget):
         self.band_status = QLabel()
         self.band_status.setWordWrap(True)
         form.addRow("", self.band_status)
+        colours = QHBoxLayout()
+        self.true_colour_button = QPushButton(tr("True colour"))
+        self.true_colour_button.setToolTip(tr("Show the raster as the eye sees it: B04, B03, B02 (red, green, blue)."))
+        self.false_colour_button = QPushButton(tr("False colour"))
+        self.false_colour_button.setToolTip(tr("Show vegetation in red: B08, B04, B03 (near infrared, red, green)."))
+        for button, composite in ((self.true_colour_button, TRUE_COLOUR), (self.false_colour_button, FALSE_COLOUR)):
+            button.setEnabled(False)
+            button.clicked.connect(lambda _checked=False, bands=composite: self.show_composite(bands))
+            colours.addWidget(button)
+        form.addRow(tr("Show as"), colours)
         layout.addLayout(form)
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs)
@@ -122,6 +134,8 @@ class GeoMeldDock(QgsDockWidget):
         """Fill the band field from the layer's band mapping, or explain why it cannot be used."""
         self.bands_edit.clear()
         self.band_status.clear()
+        self.true_colour_button.setEnabled(False)
+        self.false_colour_button.setEnabled(False)
         self.scale_edit.clear()
         self.scale_edit.setPlaceholderText(tr("detected from the values"))
         if layer is None:
@@ -137,6 +151,28 @@ class GeoMeldDock(QgsDockWidget):
         self.scale_edit.setPlaceholderText(tr("detected: {0:g}").format(raster.reflectance_scale))
         status = tr("{0} x {1} px, {2} bands mapped.").format(raster.width, raster.height, len(raster.band_names))
         self.band_status.setText(" ".join([status, *raster.notices]))
+        self.offer_composites(layer)
+
+    # ---- how the raster is drawn ------------------------------------------------------------------------------------
+    def layer_bands(self, layer: QgsRasterLayer) -> list[str]:
+        """The Sentinel band name of each band of a layer (from the band field when it lists them all)."""
+        mapped = [name.strip() for name in self.bands_edit.text().split(",") if name.strip()]
+        return layer_band_names(layer.source(), mapped)
+
+    def offer_composites(self, layer: QgsRasterLayer) -> None:
+        """Enable the true- and false-colour buttons the layer has bands for; with the setting on, show a layer that
+        is drawn in its first three bands (coastal, blue, green on Sentinel-2) in true colour at once."""
+        bands = self.layer_bands(layer)
+        for button, composite in ((self.true_colour_button, TRUE_COLOUR), (self.false_colour_button, FALSE_COLOUR)):
+            button.setEnabled(all(name in bands for name in composite))
+        if load_settings().true_colour and shows_first_bands(layer) and bands[:3] != list(TRUE_COLOUR):
+            style_composite(layer, bands, TRUE_COLOUR)
+
+    def show_composite(self, composite: tuple[str, ...]) -> None:
+        """Draw the chosen raster in a band composite (TRUE_COLOUR or FALSE_COLOUR)."""
+        layer = self.raster_layer()
+        if layer is not None and style_composite(layer, self.layer_bands(layer), composite) is None:
+            self.show_error(tr("This raster lacks a band of {0}.").format(", ".join(composite)))
 
     def raster_parameters(self) -> dict[str, Any] | None:
         """INPUT and BANDS parameters for the chosen raster (None, with a message, when there is none)."""
@@ -177,6 +213,8 @@ class GeoMeldDock(QgsDockWidget):
             """Add the results to the map; a failure there is one message too."""
             self._finish()
             self.progress.setValue(100)
+            if results.get("DEVICE_NOTE"):
+                self.show_warning(results["DEVICE_NOTE"])
             try:
                 on_success(results)
             except Exception as exc:  # noqa: BLE001 - shown as one sentence
@@ -202,6 +240,11 @@ class GeoMeldDock(QgsDockWidget):
         """One sentence in the QGIS message bar (and the log)."""
         log_message(message)
         self.iface.messageBar().pushMessage(tr("GeoMeld"), message, Qgis.Critical, 0)
+
+    def show_warning(self, message: str) -> None:
+        """A sentence that needs the user's attention (an empty result) in the message bar (and the log)."""
+        log_message(message, Qgis.Warning)
+        self.iface.messageBar().pushMessage(tr("GeoMeld"), message, Qgis.Warning, 15)
 
     def show_info(self, message: str) -> None:
         """A success message in the message bar."""

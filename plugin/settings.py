@@ -7,25 +7,26 @@ from dataclasses import dataclass, fields
 
 from qgis.core import QgsSettings
 
+from ..model_core.devices import CPU, offered_devices, providers_for
+
 PREFIX = "geomeld/"
-CPU = "CPU"
-CUDA = "CUDA"
 HISTORY_KEY = PREFIX + "query_history"
 HISTORY_SIZE = 20
-ORT_PROVIDERS = {CPU: "CPUExecutionProvider", CUDA: "CUDAExecutionProvider"}
 
 
 @dataclass
 class GeoMeldSettings:
-    """Weights folder (empty: bundled), cache and output folders (empty: default), cache cap, tile, threads, device."""
+    """Weights folder (empty: bundled), cache and output folders (empty: default), cache cap, tile, threads, device,
+    and whether the panel shows Sentinel-2 rasters in true colour."""
 
     weights_dir: str = ""
     cache_dir: str = ""
     output_dir: str = ""
     cache_cap_mb: int = 2048
-    tile_size: int = 896  # model_core.engine.embedding.DEFAULT_TILE (not imported: numpy may be missing here)
+    tile_size: int = 1408  # model_core.engine.embedding.DEFAULT_TILE (not imported: numpy may be missing here)
     threads: int = 0
     provider: str = CPU
+    true_colour: bool = True  # show a chosen Sentinel-2 raster drawn in its first three bands in true colour
 
     def weights_path(self) -> str | None:
         """The weights folder to load, or None for the bundled weights."""
@@ -44,10 +45,8 @@ class GeoMeldSettings:
         return self.output_dir or os.path.join(self.cache_path(), "outputs")
 
     def onnx_providers(self) -> list[str]:
-        """ONNX Runtime execution providers, best first (CUDA falls back to CPU)."""
-        if self.provider == CUDA:
-            return [ORT_PROVIDERS[CUDA], ORT_PROVIDERS[CPU]]
-        return [ORT_PROVIDERS[CPU]]
+        """ONNX Runtime execution providers of the chosen device, then the CPU's (for operators the device lacks)."""
+        return providers_for(self.provider)
 
     def thread_count(self) -> int | None:
         """Threads for ONNX Runtime, or None to let it decide."""
@@ -63,10 +62,15 @@ def load_settings() -> GeoMeldSettings:
         default = getattr(defaults, field.name)
         value = stored.value(PREFIX + field.name, default)
         try:
-            values[field.name] = type(default)(value)
+            values[field.name] = as_bool(value) if isinstance(default, bool) else type(default)(value)
         except (TypeError, ValueError):
             values[field.name] = default
     return GeoMeldSettings(**values)
+
+
+def as_bool(value: object) -> bool:
+    """A stored switch: QgsSettings gives back the text 'true' or 'false' from its ini files."""
+    return value is True or str(value).strip().lower() in ("true", "1", "yes")
 
 
 def save_settings(settings: GeoMeldSettings) -> None:
@@ -107,13 +111,8 @@ def embedding_cache(settings: GeoMeldSettings | None = None):
 
 
 def available_providers() -> list[str]:
-    """Devices the user can pick: always CPU, CUDA when ONNX Runtime offers it."""
-    try:
-        import onnxruntime
-    except ImportError:
-        return [CPU]
-    offered = set(onnxruntime.get_available_providers())
-    return [name for name, ort_name in ORT_PROVIDERS.items() if ort_name in offered or name == CPU]
+    """Devices the user can pick: CPU, and every other device this ONNX Runtime offers (CUDA, DirectML, CoreML...)."""
+    return offered_devices()
 
 
 def apply_engine_settings(settings: GeoMeldSettings) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from osgeo import gdal
 from qgis.core import (
     QgsCategorizedSymbolRenderer,
     QgsColorRampShader,
     QgsContrastEnhancement,
+    QgsFillSymbol,
     QgsLayerTreeGroup,
     QgsMapLayer,
     QgsMarkerSymbol,
@@ -16,6 +19,7 @@ from qgis.core import (
     QgsProject,
     QgsRasterBandStats,
     QgsRasterLayer,
+    QgsRasterMinMaxOrigin,
     QgsRasterShader,
     QgsRasterTransparency,
     QgsRendererCategory,
@@ -28,6 +32,8 @@ from qgis.core import (
     QgsVectorLayerSimpleLabeling,
 )
 from qgis.PyQt.QtGui import QColor
+
+from ..model_core.bands import normalise_band_name
 
 GROUP_NAME = "GeoMeld"
 # Distinct colours for classes without a colour table (ColorBrewer Set1/Set3-like).
@@ -46,6 +52,11 @@ PALETTE = (
     "#ffff99",
 )
 HEATMAP_STOPS = ("#fde725", "#f98e09", "#bc3754", "#57106e")  # low (just above threshold) -> high
+PLACE_LABELS = 10  # the best places labelled on the map
+PLACE_OUTLINE = "#00e5ff"  # cyan: apart from the heatmap's yellow-to-purple ramp and from land covers
+# Sentinel-2 band composites as (red, green, blue): natural colours, and vegetation in red.
+TRUE_COLOUR = ("B04", "B03", "B02")
+FALSE_COLOUR = ("B08", "B04", "B03")
 
 
 def class_colour(value: int) -> QColor:
@@ -152,6 +163,41 @@ def style_pca_rgb(layer: QgsRasterLayer) -> QgsMultiBandColorRenderer:
     return renderer
 
 
+def layer_band_names(path: str, mapped: Sequence[str]) -> list[str]:
+    """The Sentinel band name of each band of a raster file: the panel's mapping when it counts as many bands (a
+    plain file), else the file's band descriptions (one subdataset of a product); "" where a band has no name."""
+    dataset = gdal.Open(path)
+    if dataset.RasterCount == len(mapped):
+        return list(mapped)
+    descriptions = (dataset.GetRasterBand(i).GetDescription().split(",")[0] for i in range(1, dataset.RasterCount + 1))
+    return [normalise_band_name(text) or "" for text in descriptions]
+
+
+def shows_first_bands(layer: QgsRasterLayer) -> bool:
+    """True when a layer is drawn as QGIS draws a multiband raster by default: bands 1, 2 and 3 as red, green, blue."""
+    renderer = layer.renderer()
+    return isinstance(renderer, QgsMultiBandColorRenderer) and (
+        renderer.redBand(),
+        renderer.greenBand(),
+        renderer.blueBand(),
+    ) == (1, 2, 3)
+
+
+def style_composite(
+    layer: QgsRasterLayer, band_names: Sequence[str], composite: Sequence[str] = TRUE_COLOUR
+) -> QgsMultiBandColorRenderer | None:
+    """Draw the bands named in `composite` (red, green, blue; e.g. TRUE_COLOUR) of a layer whose bands are
+    `band_names`, each stretched to its 2-98 % cumulative cut; None (the layer unchanged) when a band is missing."""
+    if not all(name in band_names for name in composite):
+        return None
+    red, green, blue = (list(band_names).index(name) + 1 for name in composite)
+    renderer = QgsMultiBandColorRenderer(layer.dataProvider(), red, green, blue)
+    layer.setRenderer(renderer)
+    layer.setContrastEnhancement(QgsContrastEnhancement.StretchToMinimumMaximum, QgsRasterMinMaxOrigin.CumulativeCut)
+    layer.triggerRepaint()
+    return layer.renderer()
+
+
 def style_class_polygons(
     layer: QgsVectorLayer, class_field: str, colours: dict[str, QColor] | None = None, area_field: str | None = None
 ) -> QgsCategorizedSymbolRenderer:
@@ -168,6 +214,23 @@ def style_class_polygons(
     layer.setRenderer(renderer)
     if area_field and layer.fields().indexOf(area_field) >= 0:
         label_areas(layer, area_field)
+    layer.triggerRepaint()
+    return renderer
+
+
+def style_place_outlines(layer: QgsVectorLayer) -> QgsSingleSymbolRenderer:
+    """Places (query hits, changes: fields rank and area_ha) as outlines without fill, so the heatmap under them stays
+    visible; the best PLACE_LABELS are labelled '#rank: area ha', as the panel lists them."""
+    symbol = QgsFillSymbol.createSimple(
+        {"style": "no", "outline_color": PLACE_OUTLINE, "outline_width": "0.5", "outline_width_unit": "MM"}
+    )
+    renderer = QgsSingleSymbolRenderer(symbol)
+    layer.setRenderer(renderer)
+    settings = QgsPalLayerSettings()
+    settings.isExpression = True
+    label = "'#' || \"rank\" || ': ' || format_number(\"area_ha\", 1) || ' ha'"
+    settings.fieldName = f'CASE WHEN "rank" <= {PLACE_LABELS} THEN {label} END'
+    enable_labels(layer, settings)
     layer.triggerRepaint()
     return renderer
 
@@ -205,15 +268,17 @@ def enable_labels(layer: QgsVectorLayer, settings: QgsPalLayerSettings) -> QgsPa
 
 
 def geomeld_group(project: QgsProject | None = None) -> QgsLayerTreeGroup:
-    """The "GeoMeld" group of the layer tree (created at the top when missing)."""
+    """The "GeoMeld" group of the layer tree (created at the top when missing), expanded so its legends show."""
     root = (project or QgsProject.instance()).layerTreeRoot()
     group = root.findGroup(GROUP_NAME)
-    return group if group is not None else root.insertGroup(0, GROUP_NAME)
+    group = group if group is not None else root.insertGroup(0, GROUP_NAME)
+    group.setExpanded(True)
+    return group
 
 
 def add_to_group(layer: QgsMapLayer, project: QgsProject | None = None) -> QgsMapLayer:
-    """Add a layer to the project inside the "GeoMeld" group, on top."""
+    """Add a layer to the project inside the "GeoMeld" group, on top, with its legend expanded."""
     project = project or QgsProject.instance()
     project.addMapLayer(layer, False)
-    geomeld_group(project).insertLayer(0, layer)
+    geomeld_group(project).insertLayer(0, layer).setExpanded(True)
     return layer

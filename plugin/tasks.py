@@ -33,9 +33,12 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, CancelledError):
         return tr("Cancelled by the user; no output was written.")
     if isinstance(exc, ModuleNotFoundError) and exc.name:
+        from .dependencies import install_hint
+
         return tr(
-            "GeoMeld needs the Python package '{0}', which is not installed; the GeoMeld panel offers to install it."
-        ).format(exc.name.split(".")[0])
+            "GeoMeld needs the Python package '{0}', which is not installed. Install GeoMeld's packages into the "
+            "Python of this QGIS with: {1} (in QGIS desktop the GeoMeld panel offers to do it)."
+        ).format(exc.name.split(".")[0], install_hint())
     message = explain(exc)
     if message is not None:
         return message

@@ -48,6 +48,38 @@ def lulc_label_points(per_class: int = 8) -> tuple[list[tuple[float, float, str]
     return points, dataset.GetProjection()
 
 
+# The GPL Aberystwyth scene (x1000 reflectance; tests only) and its label raster of 40 hand-drawn polygons.
+ABERYSTWYTH = "rsgislib_aberystwyth_s2/s2_20210527_aberystwyth_10band_sref_x1000.tif"
+ABERYSTWYTH_LABELS = "rsgislib_aberystwyth_s2/labels_4class.tif"
+ABERYSTWYTH_CLASSES = {1: "Forest", 2: "Grass", 3: "Urban", 4: "Water"}
+
+
+def aberystwyth_polygons(folder: Path) -> Path:
+    """The 40 Aberystwyth label polygons as a GeoPackage (layer 'labels', text field 'class'), made once per folder
+    from the label raster."""
+    path = folder / "aberystwyth_labels.gpkg"
+    if path.exists():
+        return path
+    from osgeo import ogr, osr
+
+    source = gdal.Open(str(shared(ABERYSTWYTH_LABELS)))
+    band = source.GetRasterBand(1)
+    memory = ogr.GetDriverByName("Memory").CreateDataSource("labels")
+    regions = memory.CreateLayer("regions", osr.SpatialReference(wkt=source.GetProjection()), ogr.wkbPolygon)
+    regions.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
+    gdal.Polygonize(band, band, regions, 0, ["8CONNECTED=8"])
+    target = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = target.CreateLayer("labels", regions.GetSpatialRef(), ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("class", ogr.OFTString))
+    for region in regions:
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(region.GetGeometryRef())
+        feature.SetField("class", ABERYSTWYTH_CLASSES[region.GetField("value")])
+        layer.CreateFeature(feature)
+    target = None
+    return path
+
+
 def qgis_host_env(root: Path, qt_platform: str, **extra: str) -> dict[str, str]:
     """Environment for a QGIS executable (qgis_process, qgis.bin) with this repository as the plugin in
     `root/plugins`, its profile under `root/config`, and the .venv packages on its Python path."""

@@ -306,3 +306,117 @@ def test_outside_features_and_small_classes_are_reported(geomeld_model, tmp_path
     assert samples.features_used == 42 and samples.features_skipped == 3
     assert any("3 feature(s) lie outside" in message for message in messages)
     assert any("Class '5' has only 2 sample(s)" in message for message in messages)
+
+
+def test_olofsson_areas_of_the_papers_worked_example():
+    """Olofsson et al. (2014), section 5: map classes deforestation, forest gain, stable forest, stable non-forest,
+    their mapped pixels (30 m, 0.09 ha) and the sample counts (rows: map class); the paper's areas are 21,158 ha of
+    deforestation and 11,686 ha of forest gain, user's accuracy of deforestation 0.88 and producer's 0.75."""
+    from model_core.engine.accuracy import Z95, adjusted_areas
+
+    by_map_class = np.array([[66, 0, 5, 4], [0, 55, 8, 12], [1, 0, 153, 11], [2, 1, 9, 313]])
+    mapped_ha = np.array([200_000, 150_000, 3_200_000, 6_450_000]) * 0.09
+    names = ["deforestation", "forest gain", "stable forest", "stable non-forest"]
+    rows, notes = adjusted_areas(by_map_class.T.tolist(), mapped_ha, names)  # adjusted_areas takes rows = labelled
+    assert notes == []
+    assert rows[0].adjusted_ha == pytest.approx(21_158, abs=1) and rows[1].adjusted_ha == pytest.approx(11_686, abs=1)
+    assert sum(row.adjusted_ha for row in rows) == pytest.approx(mapped_ha.sum())
+    assert rows[0].users_accuracy == pytest.approx(0.88) and rows[0].producers_accuracy == pytest.approx(0.75, abs=0.01)
+    weights, counts = mapped_ha / mapped_ha.sum(), by_map_class.sum(axis=1)
+    shares = by_map_class[:, 0] / counts  # the paper's equation 10 for deforestation
+    standard_error = np.sqrt(np.sum(weights**2 * shares * (1 - shares) / (counts - 1)))
+    assert rows[0].ci95_ha == pytest.approx(Z95 * standard_error * mapped_ha.sum())
+
+
+def test_held_out_polygons_areas_and_report_on_aberystwyth(geomeld_model, tmp_path):
+    """The 40 Aberystwyth polygons (x1000 reflectance): pixel CV reads near 1, whole polygons held out less; the
+    area table splits the scene's area, with intervals; colours follow the class names."""
+    from model_core.engine.palette import LEXICON
+    from model_core.engine.report import write_probe_report
+    from tests.conftest import ABERYSTWYTH, aberystwyth_polygons
+
+    raster = open_raster(shared(ABERYSTWYTH))
+    probe, samples = train_probe(raster, geomeld_model, aberystwyth_polygons(tmp_path), "class")
+    report = probe.report
+    held = report.held_out
+    assert probe.classes == ["Forest", "Grass", "Urban", "Water"] and len(np.unique(samples.groups)) == 40
+    assert held.grouping == "polygons" and held.groups == 40 and held.folds == 5
+    assert report.accuracy > 0.98 and held.accuracy < report.accuracy  # the pixel CV flatters the probe
+    assert np.asarray(held.confusion).sum() == len(samples.labels)
+    area = raster.width * raster.height * 100 / 1e4  # 10 m pixels, British National Grid
+    assert report.area_source == "held-out" and [row.name for row in report.areas] == probe.classes
+    assert sum(row.mapped_ha for row in report.areas) == pytest.approx(area, rel=0.01)
+    assert sum(row.adjusted_ha for row in report.areas) == pytest.approx(area, rel=0.01)
+    assert all(row.ci95_ha >= 0 and 0 <= row.users_accuracy <= 1 for row in report.areas)
+    assert "held-out polygons (40, 5 folds)" in report.summary() and "adjusted" in report.summary()
+    meaning = {m.text: m.colour for m in LEXICON}
+    assert probe.colours == [meaning["forest"], meaning["grassland"], meaning["built-up area"], meaning["water"]]
+    page = write_probe_report(report, tmp_path / "report.html").read_text()
+    assert "Held-out validation" in page and "Olofsson" in page and "95 % interval" in page
+    stored = json.loads(write_probe_report(report, tmp_path / "report.json").read_text())
+    assert stored["held_out"]["groups"] == 40 and len(stored["areas"]) == 4
+    save_probe(probe, tmp_path / "probe.json")
+    assert load_probe(tmp_path / "probe.json").report == report
+
+
+def test_probe_fit_writes_the_accuracy_report(tmp_path, capsys):
+    from tests.conftest import ABERYSTWYTH, aberystwyth_polygons
+
+    labels = aberystwyth_polygons(tmp_path)
+    out, page = tmp_path / "probe.json", tmp_path / "report.html"
+    code = main(
+        [
+            "probe",
+            "fit",
+            str(shared(ABERYSTWYTH)),
+            str(labels),
+            "--field",
+            "class",
+            "--out",
+            str(out),
+            "--report",
+            str(page),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0 and page.exists() and f"wrote {page}" in printed and "held-out polygons (40" in printed
+
+
+def test_points_are_held_out_in_blocks():
+    from model_core.engine.accuracy import GROUP_BLOCK, describe_groups
+    from model_core.engine.labels import sample_groups
+
+    point = ogr.CreateGeometryFromWkt("POINT (1 1)")
+    pixels = np.array([[5, 5], [GROUP_BLOCK - 1, 3], [GROUP_BLOCK, 3], [5, GROUP_BLOCK + 1]])
+    groups = sample_groups(7, point, pixels)
+    assert groups[0] == groups[1] and len(set(groups.tolist())) == 3 and (groups < 0).all()
+    polygon = ogr.CreateGeometryFromWkt("POLYGON ((0 0, 1 0, 1 1, 0 0))")
+    assert (sample_groups(7, polygon, pixels) == 7).all()
+    assert describe_groups(groups) == "blocks of points" and describe_groups(np.array([3, -2])).startswith("polygons")
+
+
+def test_class_colours_follow_meaning():
+    from model_core.engine.palette import LEXICON, PALETTE, class_colours, default_colours, meaning_by_words
+
+    meaning = {m.text: m.colour for m in LEXICON}
+    words = [
+        "pine forest",
+        "open water",
+        "tidal marsh",
+        "sandy beach",
+        "Built-up",
+        "snow",
+        "clouds",
+        "farmland",
+        "town",
+    ]
+    expected = ["forest", "water", "wetland", "bare ground", "built-up area", "snow and ice", "clouds", "cropland"]
+    assert [LEXICON[meaning_by_words(name)].text for name in words[:8]] == expected
+    water, forest, farmland = class_colours(["water", "forest", "farmland"])
+    assert (water, forest, farmland) == (meaning["water"], meaning["forest"], meaning["cropland"])
+    sea, lake = class_colours(["sea", "lake"])
+    assert sea == meaning["water"] and lake != sea  # a second name of one meaning gets a shade
+    other, wet = class_colours(["open land", "water"])
+    assert other != PALETTE[0] and other in PALETTE  # the palette's blue would read as water: skipped
+    clusters = [f"cluster {n}" for n in range(1, 15)]
+    assert class_colours(clusters) == default_colours(14)

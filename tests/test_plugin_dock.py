@@ -6,7 +6,9 @@ otherwise they go to a temporary folder, so a test run leaves the checkout uncha
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import time
 from pathlib import Path
 
@@ -24,10 +26,11 @@ from qgis.core import (
     QgsRasterMinMaxOrigin,
     QgsSingleBandPseudoColorRenderer,
 )
-from qgis.PyQt.QtCore import QPoint, Qt
+from qgis.PyQt.QtCore import QPoint, Qt, QUrl
 from qgis.PyQt.QtGui import QImage
 from qgis.PyQt.QtTest import QTest
 
+from model_core.bands import S2_BANDS
 from model_core.demo import demo_scene_path
 from tests.conftest import REPO_ROOT, shared
 
@@ -79,13 +82,24 @@ def scene_layer(path: Path) -> QgsRasterLayer:
     found = QgsProject.instance().mapLayersByName("demo crop")
     if found:
         return found[0]
+    from geomeld.plugin.styling import TRUE_COLOUR, style_composite
+
     scene = add_layer(path, "demo crop")
-    renderer = scene.renderer()
-    renderer.setRedBand(4)
-    renderer.setGreenBand(3)
-    renderer.setBlueBand(2)
-    scene.setContrastEnhancement(QgsContrastEnhancement.StretchToMinimumMaximum, QgsRasterMinMaxOrigin.CumulativeCut)
+    style_composite(scene, S2_BANDS, TRUE_COLOUR)
     return scene
+
+
+def meaning_colour(text: str) -> tuple[int, int, int]:
+    """The colour of a meaning of the class-colour lexicon."""
+    from model_core.engine.palette import LEXICON
+
+    return next(meaning.colour for meaning in LEXICON if meaning.text == text)
+
+
+def bands_shown(layer: QgsRasterLayer) -> tuple[int, int, int]:
+    """The bands a multiband layer draws as red, green and blue."""
+    renderer = layer.renderer()
+    return renderer.redBand(), renderer.greenBand(), renderer.blueBand()
 
 
 def select(panel, layer: QgsRasterLayer, canvas) -> None:
@@ -170,6 +184,49 @@ def test_band_mapping_is_detected_and_bad_rasters_explained(panel, qgis_canvas, 
     del rgb, scene
 
 
+def test_true_and_false_colour(panel, qgis_canvas, demo_crop, screenshots):
+    layer = add_layer(demo_crop, "as QGIS opens it")
+    assert bands_shown(layer) == (1, 2, 3)  # QGIS's default: coastal, blue, green
+    select(panel, layer, qgis_canvas)
+    assert bands_shown(layer) == (4, 3, 2)  # shown in true colour at once (the setting's default)
+    assert layer.renderer().minMaxOrigin().limits() == QgsRasterMinMaxOrigin.CumulativeCut
+    enhancement = layer.renderer().redContrastEnhancement()
+    assert enhancement.contrastEnhancementAlgorithm() == QgsContrastEnhancement.StretchToMinimumMaximum
+    assert not_blank(render([layer], screenshots / "true_colour.png"))
+    QTest.mouseClick(panel.false_colour_button, Qt.LeftButton)
+    assert bands_shown(layer) == (8, 4, 3)
+    QTest.mouseClick(panel.true_colour_button, Qt.LeftButton)
+    assert bands_shown(layer) == (4, 3, 2)
+    from geomeld.plugin.settings import load_settings, save_settings
+
+    original = load_settings()
+    try:
+        save_settings(dataclasses.replace(original, true_colour=False))
+        untouched = add_layer(demo_crop, "left as it is")
+        select(panel, untouched, qgis_canvas)
+        assert bands_shown(untouched) == (1, 2, 3) and panel.true_colour_button.isEnabled()
+    finally:
+        save_settings(original)
+    QgsProject.instance().removeMapLayers([layer.id(), untouched.id()])
+    del layer, untouched
+
+
+def test_an_empty_query_gives_the_best_score_and_a_threshold_to_try(panel, qgis_iface, qgis_canvas, demo_crop):
+    scene = scene_layer(demo_crop)
+    select(panel, scene, qgis_canvas)
+    tab = panel.search_tab
+    parameters = panel.raster_parameters()
+    parameters.update(TEXT="forest", THRESHOLD=1.0, **tab._outputs("query"))
+    before = len(qgis_iface.messageBar().get_messages(Qgis.Warning))
+    panel.run_algorithm("GeoMeld text query", "text_query", parameters, tab._show("forest"))
+    wait(panel)
+    warnings = qgis_iface.messageBar().get_messages(Qgis.Warning)[before:]
+    assert len(warnings) == 1 and "Nothing found for 'forest'" in warnings[0], warnings
+    assert re.search(r"the best score is \d\.\d\d\. Move the threshold slider to \d\.\d\d", warnings[0])
+    assert "--" not in warnings[0]  # panel wording, no command-line flags
+    del scene
+
+
 def test_non_sentinel_layer_gives_message_and_no_layer(panel, qgis_iface, qgis_canvas):
     rgb = add_layer(shared(RGB_CHIP), "rgb chip")
     select(panel, rgb, qgis_canvas)
@@ -229,6 +286,13 @@ def test_label_clicks_train_and_apply_probe(panel, qgis_canvas, demo_crop, scree
     assert [c.label for c in classes.renderer().classes()] == ["open land", "vegetation", "water"]
     legend = [label for label, _ in classes.legendSymbologyItems()]
     assert legend == ["open land", "vegetation", "water"]
+    colours = {c.label: c.color.getRgb()[:3] for c in classes.renderer().classes()}
+    assert colours["water"] == meaning_colour("water") and colours["vegetation"] == meaning_colour("grassland")
+    group = QgsProject.instance().layerTreeRoot().findGroup("GeoMeld")
+    assert group.isExpanded() and group.findLayer(classes.id()).isExpanded()  # legends show at once
+    assert "held-out blocks of points" in tab.metrics.text() and "area per class" in tab.metrics.text()
+    report = Path(QUrl(tab.report_link.text().split('"')[1]).toLocalFile())
+    assert report.exists() and "Olofsson" in report.read_text()
     classes.setOpacity(0.6)
     image = render([classes, scene], screenshots / "probe_result.png")
     assert not_blank(image)
@@ -249,7 +313,10 @@ def test_text_query_with_history_threshold_and_places(panel, qgis_canvas, demo_c
     heatmap = tab.heatmap
     assert heatmap.name() == "water" and isinstance(heatmap.renderer(), QgsSingleBandPseudoColorRenderer)
     assert heatmap.renderer().classificationMin() == pytest.approx(0.5)
-    image = render([heatmap, scene], screenshots / "text_query.png")
+    places = geomeld_layers()[0]
+    assert places.name() == "Places: water" and geomeld_layers()[1] is heatmap  # outlines drawn over the heatmap
+    assert places.renderer().symbol().symbolLayer(0).brushStyle() == Qt.NoBrush
+    image = render([places, heatmap, scene], screenshots / "text_query.png")
     assert not_blank(image)
     tab.threshold.setValue(20)
     assert tab.heatmap.renderer().classificationMin() == pytest.approx(0.2)
@@ -349,6 +416,8 @@ def test_dock_screenshot(panel, screenshots):
 def test_settings_tab_round_trip(panel):
     from geomeld.plugin.settings import load_settings, save_settings
 
+    from model_core.devices import offered_devices
+
     original = load_settings()
     try:
         tab = panel.settings_tab
@@ -358,6 +427,8 @@ def test_settings_tab_round_trip(panel):
         stored = load_settings()
         assert (stored.tile_size, stored.threads, stored.provider) == (256, 2, "CPU")
         assert stored.onnx_providers() == ["CPUExecutionProvider"] and stored.thread_count() == 2
+        offered = [tab.provider.itemText(i) for i in range(tab.provider.count())]
+        assert offered == offered_devices() and offered[0] == "CPU"
     finally:
         save_settings(original)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -97,7 +98,9 @@ def test_plugin_loads_and_explains_missing_packages(tmp_path):
     assert "EMBED TAB ENABLED False" in done.stdout and "SETTINGS TAB ENABLED True" in done.stdout
     assert "INSTALL BUTTON SHOWN True" in done.stdout
     command = [line for line in done.stdout.splitlines() if line.startswith("COMMAND")][0]
-    assert command.startswith(f"COMMAND {SYSTEM_PYTHON} -m pip install --user") and "tokenizers==0.22.1" in command
+    interpreter = f"{SYSTEM_PYTHON}.{sys.version_info.minor}"  # found from sys.prefix: /usr/bin/python3.11
+    assert command.startswith(f"COMMAND {interpreter} -m pip install --user") and "tokenizers==0.22.1" in command
     error = [line for line in done.stdout.splitlines() if line.startswith("PROCESSING ERROR")][0]
     assert re.search(r"GeoMeld needs the Python package '(onnxruntime|tokenizers|sklearn)'", error), error
+    assert f"with: {command.removeprefix('COMMAND ')} (in QGIS desktop" in error  # qgis_process users get the command
     assert not (tmp_path / "embedding.tif").exists()

@@ -37,6 +37,11 @@ CHIP_L1C = "terramesh_examples/S2L1C/637U_59R_1_3.tif"
 RGB_CHIP = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
 
 
+def on_chip(processing, algorithm: str, **parameters):
+    """Run `geomeld:<algorithm>` with the probe chip as INPUT and the other parameters as given."""
+    return processing.run(f"geomeld:{algorithm}", {"INPUT": str(shared(PROBE_CHIP)), **parameters})
+
+
 def read_band(path: str):
     """Band 1 of a raster as an array."""
     dataset = gdal.Open(path)
@@ -239,24 +244,12 @@ def test_layer_without_crs_is_refused(processing, tmp_path):
 
 def test_probe_train_apply_and_vectorize(processing, tmp_path):
     labels = lulc_points()
-    trained = processing.run(
-        "geomeld:train_probe",
-        {
-            "INPUT": str(shared(PROBE_CHIP)),
-            "LABELS": labels,
-            "FIELD": "class",
-            "KIND": 0,
-            "OUTPUT": str(tmp_path / "probe.json"),
-            "MATRIX": str(tmp_path / "confusion.png"),
-        },
-    )
+    outputs = {"OUTPUT": str(tmp_path / "probe.json"), "MATRIX": str(tmp_path / "confusion.png")}
+    trained = on_chip(processing, "train_probe", LABELS=labels, FIELD="class", KIND=0, **outputs)
     assert 0.0 <= trained["ACCURACY"] <= 1.0 and "f1" in trained["REPORT"]
     assert (tmp_path / "confusion.png").stat().st_size > 1000
     assert json.loads((tmp_path / "probe.json").read_text())["classes"] == sorted(LULC_NAMES.values())
-    applied = processing.run(
-        "geomeld:apply_probe",
-        {"INPUT": str(shared(PROBE_CHIP)), "PROBE": trained["OUTPUT"], "OUTPUT": str(tmp_path / "classes.tif")},
-    )
+    applied = on_chip(processing, "apply_probe", PROBE=trained["OUTPUT"], OUTPUT=str(tmp_path / "classes.tif"))
     classes = read_band(applied["OUTPUT"])
     assert classes.shape == (224, 224) and set(np.unique(classes)) <= {0, 1, 2, 3, 4}
     polygons = processing.run(
@@ -272,15 +265,7 @@ def test_probe_train_apply_and_vectorize(processing, tmp_path):
 def test_labels_without_the_field_are_refused(processing, tmp_path):
     labels = lulc_points(2)
     with pytest.raises(QgsProcessingException) as raised:
-        processing.run(
-            "geomeld:train_probe",
-            {
-                "INPUT": str(shared(PROBE_CHIP)),
-                "LABELS": labels,
-                "FIELD": "landcover",
-                "OUTPUT": str(tmp_path / "probe.json"),
-            },
-        )
+        on_chip(processing, "train_probe", LABELS=labels, FIELD="landcover", OUTPUT=str(tmp_path / "probe.json"))
     assert "landcover" in str(raised.value) and "Traceback" not in str(raised.value)
     assert not (tmp_path / "probe.json").exists()
     del labels
@@ -371,7 +356,7 @@ def test_the_tile_setting_applies_to_every_algorithm(processing, weights_dir, tm
     from geomeld.plugin.settings import load_settings, save_settings
 
     from model_core.engine.cache import EmbeddingCache, embedding_key
-    from model_core.engine.embedding import DEFAULT_OVERLAP, TILE_SIZE_ENV
+    from model_core.engine.embedding import TILE_SIZE_ENV, default_overlap
     from model_core.io import open_raster
     from model_core.runtime import load_model
 
@@ -386,7 +371,7 @@ def test_the_tile_setting_applies_to_every_algorithm(processing, weights_dir, tm
         assert len(EmbeddingCache().entries()) == before + 1  # the query reused the embed job's cache entry
         raster = open_raster(scene)
         model_id = load_model(weights_dir).model_id
-        key = embedding_key(raster, raster.full_window(), 1, "int8", model_id, 640, DEFAULT_OVERLAP)
+        key = embedding_key(raster, raster.full_window(), 1, "int8", model_id, 640, default_overlap(640))
         assert EmbeddingCache().get(key) is not None
     finally:
         save_settings(original)
@@ -431,38 +416,56 @@ def test_batch_embed_runs_here_without_dask_and_resumes(processing, tmp_path):
 
 def test_regression_probe_train_apply_and_zonal(processing, tmp_path):
     values = dem_points()
-    trained = processing.run(
-        "geomeld:train_regression",
-        {
-            "INPUT": str(shared(PROBE_CHIP)),
-            "LABELS": values,
-            "TARGET": "elevation",
-            "GROUP": "quadrant",
-            "KIND": 1,
-            "OUTPUT": str(tmp_path / "dem.json"),
-        },
-    )
+    fields = {"TARGET": "elevation", "GROUP": "quadrant", "KIND": 1}
+    trained = on_chip(processing, "train_regression", LABELS=values, OUTPUT=str(tmp_path / "dem.json"), **fields)
     assert "held-out groups ('quadrant', 4 groups" in trained["REPORT"]
     assert -5.0 < trained["GROUP_R2"] <= 1.0 and 0.0 < trained["R2"] <= 1.0 and trained["RMSE"] > 0
-    applied = processing.run(
-        "geomeld:apply_regression",
-        {"INPUT": str(shared(PROBE_CHIP)), "PROBE": trained["OUTPUT"], "OUTPUT": str(tmp_path / "dem.tif")},
-    )
+    applied = on_chip(processing, "apply_regression", PROBE=trained["OUTPUT"], OUTPUT=str(tmp_path / "dem.tif"))
     predicted = read_band(applied["OUTPUT"])
     assert predicted.dtype == np.float32 and predicted.shape == (224, 224) and np.isfinite(predicted).all()
     with pytest.raises(QgsProcessingException, match="regression probe"):
-        processing.run(
-            "geomeld:apply_probe",
-            {"INPUT": str(shared(PROBE_CHIP)), "PROBE": trained["OUTPUT"], "OUTPUT": str(tmp_path / "no.tif")},
-        )
+        on_chip(processing, "apply_probe", PROBE=trained["OUTPUT"], OUTPUT=str(tmp_path / "no.tif"))
     buffers = processing.run("native:buffer", {"INPUT": values, "DISTANCE": 25, "OUTPUT": "memory:"})["OUTPUT"]
-    zones = processing.run(
-        "geomeld:zonal_embeddings",
-        {"INPUT": str(shared(PROBE_CHIP)), "POLYGONS": buffers, "OUTPUT": str(tmp_path / "zones.gpkg")},
-    )
+    zones = on_chip(processing, "zonal_embeddings", POLYGONS=buffers, OUTPUT=str(tmp_path / "zones.gpkg"))
     table = QgsVectorLayer(zones["OUTPUT"], "zones", "ogr")
     assert (
         table.featureCount() == 120 and "elevation" in table.fields().names() and "mean_000" in table.fields().names()
     )
     assert all(feature["valid_px"] > 0 for feature in table.getFeatures())
     del values, buffers, table
+
+
+def test_probe_report_with_polygons_held_out(processing, tmp_path):
+    """The 40 Aberystwyth polygons: the held-out accuracy beside the pixel one, and the area table in the report."""
+    from tests.conftest import ABERYSTWYTH, aberystwyth_polygons
+
+    trained = processing.run(
+        "geomeld:train_probe",
+        {
+            "INPUT": str(shared(ABERYSTWYTH)),
+            "LABELS": str(aberystwyth_polygons(tmp_path)),
+            "FIELD": "class",
+            "OUTPUT": str(tmp_path / "probe.json"),
+            "REPORT_FILE": str(tmp_path / "report.html"),
+        },
+    )
+    assert trained["HELD_OUT_ACCURACY"] < trained["ACCURACY"] and trained["DEVICE"] == "CPU"
+    assert "held-out polygons (40, 5 folds)" in trained["REPORT"] and "adjusted" in trained["REPORT"]
+    page = (tmp_path / "report.html").read_text()
+    assert trained["REPORT_FILE"] == str(tmp_path / "report.html") and "Area per class" in page
+    classes = processing.run(
+        "geomeld:apply_probe",
+        {"INPUT": str(shared(ABERYSTWYTH)), "PROBE": trained["OUTPUT"], "OUTPUT": str(tmp_path / "classes.tif")},
+    )
+    dataset = gdal.Open(classes["OUTPUT"])
+    table = dataset.GetRasterBand(1).GetRasterColorTable()
+    assert table.GetColorEntry(4)[:3] == (65, 155, 223)  # Water, the 4th class, in the lexicon's water blue
+
+
+def test_empty_query_reports_the_best_score(processing, tmp_path):
+    result = processing.run(
+        "geomeld:text_query",
+        {"INPUT": str(shared(CHIP)), "TEXT": "forest", "THRESHOLD": 1.0, "OUTPUT": str(tmp_path / "heat.tif")},
+    )
+    assert result["HIT_PIXELS"] == 0 and 0 < result["BEST_SCORE"] < 1.0
+    assert 0 <= result["THRESHOLD_TO_TRY"] <= result["BEST_SCORE"]

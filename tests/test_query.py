@@ -237,3 +237,59 @@ def test_cancel_leaves_no_output(geomeld_model, tmp_path):
             chip, geomeld_model, "forest", tmp_path / "heat.tif", mask_out=tmp_path / "m.tif", feedback=cancelled
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_empty_result_gives_the_best_score_and_a_threshold_to_try(geomeld_model, tmp_path, capsys):
+    chip = shared(FLOOD_S2)
+    result = text_query(chip, geomeld_model, "forest", tmp_path / "heat.tif", threshold=1.0)
+    heat = read(result.heatmap)
+    best = float(heat[heat >= 0].max())
+    assert result.hit_pixels == 0 and result.places == []
+    assert result.best_score == pytest.approx(best, abs=1e-6) and best < 1.0
+    assert result.threshold_to_try is not None and result.threshold_to_try <= best
+    assert (heat >= result.threshold_to_try).sum() >= 0.01 * (heat >= 0).sum()  # the best 1 % at least
+    found = text_query(chip, geomeld_model, "forest", tmp_path / "again.tif", threshold=result.threshold_to_try)
+    assert found.hit_pixels > 0 and found.threshold_to_try is None
+    code = main(["query", str(chip), "--text", "forest", "--threshold", "1", "--out", str(tmp_path / "cli.tif")])
+    printed = capsys.readouterr().out
+    assert code == 0 and f"the best score is {best:.2f}" in printed
+    assert f"try --threshold {result.threshold_to_try:.2f}" in printed
+
+
+def water_and_land_pixels(path: Path, count: int = 3) -> list[tuple[int, int]]:
+    """(col, row) of `count` clearly-water pixels (NDWI > 0.3) and `count` vegetated ones (NDVI > 0.5) of a raster."""
+    dataset = gdal.Open(str(path))
+    green, red, nir = (dataset.GetRasterBand(i).ReadAsArray().astype(float) for i in (3, 4, 8))
+    ndwi, ndvi = (green - nir) / (green + nir + 1e-6), (nir - red) / (nir + red + 1e-6)
+    rng = np.random.default_rng(0)
+    pixels = []
+    for mask in (ndwi > 0.3, ndvi > 0.5):
+        rows, cols = np.nonzero(mask)
+        pixels += [(int(cols[i]), int(rows[i])) for i in rng.choice(len(rows), count, replace=False)]
+    return pixels
+
+
+def test_score_maps_tiled_equal_an_untiled_run(geomeld_model, tmp_path, monkeypatch):
+    """Query by example and a text query on a real 1700 x 1700 px raster (demo scene: sea, lagoons, marsh, farmland),
+    embedded in 2 x 2 tiles of the default size and in one piece: no score differs by more than 0.02 (896 px tiles
+    with 64 px of context on each side left seams of 0.03 in query by example and 0.17 in text queries)."""
+    from model_core.demo import demo_scene_path
+    from model_core.engine.embedding import DEFAULT_TILE, TILE_SIZE_ENV
+
+    scene = tmp_path / "scene.tif"
+    gdal.Translate(str(scene), str(demo_scene_path()), srcWin=[200, 200, 1700, 1700])
+    assert 1700 > DEFAULT_TILE
+    raster = open_raster(scene)
+    x0, dx, _, y0, _, dy = raster.geotransform
+    examples = [(x0 + (col + 0.5) * dx, y0 + (row + 0.5) * dy) for col, row in water_and_land_pixels(scene)]
+    heatmaps: dict[str, list[np.ndarray]] = {}
+    for tiling, tile in (("tiled", DEFAULT_TILE), ("untiled", 1728)):
+        monkeypatch.setenv(TILE_SIZE_ENV, str(tile))
+        runs = [
+            similar_to_points(raster, geomeld_model, [point], tmp_path / f"{tiling}_{n}.tif")
+            for n, point in enumerate(examples)
+        ]
+        runs.append(text_query(raster, geomeld_model, "water", tmp_path / f"{tiling}_water.tif", exact=True))
+        heatmaps[tiling] = [read(run.heatmap) for run in runs]
+    for tiled, untiled in zip(heatmaps["tiled"], heatmaps["untiled"]):
+        assert np.abs(tiled - untiled).max() <= 0.02

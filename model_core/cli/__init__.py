@@ -66,12 +66,22 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_class_map_options(parser: argparse.ArgumentParser) -> None:
-    """--smoothing, --mmu and --stride, for every command that writes a class raster from embeddings."""
+    """--smoothing, --mmu and --stride, with the model and raster options, for every command that writes a class
+    raster from embeddings."""
     parser.add_argument(
         "--smoothing", type=non_negative_int, default=0, help="majority filter size in pixels (default off)"
     )
     parser.add_argument("--mmu", type=non_negative_int, default=0, help="minimum mapping unit in pixels (default off)")
     parser.add_argument("--stride", type=STRIDE, default=1, help="embedding stride, 1-16 (default 1)")
+    add_model_options(parser)
+    add_raster_options(parser)
+
+
+def training_options(args: argparse.Namespace) -> dict:
+    """Keyword arguments of a probe's training from RASTER LABELS (classes or values) taken from the arguments."""
+    from ..feedback import Feedback
+
+    return {"layer": args.layer, "stride": args.stride, "feedback": Feedback(log=print)}
 
 
 # A file argument: its name in the parsed arguments, and what gives the files its writer or reader adds beside it.
@@ -127,8 +137,13 @@ def warn(message: str) -> None:
 
 
 def model_from_args(args: argparse.Namespace) -> GeoMeldModel:
-    """Load the model with the --weights/--threads options of the command line."""
-    return load_model(args.weights, threads=args.threads)
+    """Load the model with the --weights/--threads options of the command line; says which device runs it (and
+    warns when ONNX Runtime could not use the one it was asked for)."""
+    model = load_model(args.weights, threads=args.threads)
+    print(f"device: {model.device}")
+    if model.device_note:
+        warn(model.device_note)
+    return model
 
 
 def build_parser() -> argparse.ArgumentParser:

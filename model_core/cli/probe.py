@@ -15,6 +15,7 @@ from . import (
     model_from_args,
     raster_from_args,
     regression,
+    training_options,
 )
 from .argtypes import STRIDE, positive_int
 
@@ -53,9 +54,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--max-per-class", type=positive_int, default=1000, help="samples per class at most (default 1000)"
     )
     fit.add_argument("--confusion", help="also write the cross-validated confusion matrix as a PNG")
+    fit.add_argument(
+        "--report",
+        help="also write the accuracy report: pixel and held-out validation, confusion matrices and the area table "
+        "adjusted by them (.html page, or .json)",
+    )
     fit.add_argument("--stride", type=STRIDE, default=1, help="embedding stride, 1-16 (default 1)")
     declare_files(
-        fit, inputs=["raster", ("labels", shapefile_parts), "table"], outputs=[("out", probe_arrays), "confusion"]
+        fit,
+        inputs=["raster", ("labels", shapefile_parts), "table"],
+        outputs=[("out", probe_arrays), "confusion", "report"],
     )
     fit.set_defaults(func=run_fit)
 
@@ -75,16 +83,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         outputs=["out", "probabilities", "uncertainty", "suggest"],
     )
     apply.set_defaults(func=run_apply)
-    for sub in (fit, apply):
-        add_model_options(sub)
-        add_raster_options(sub)
+    add_model_options(fit)
+    add_raster_options(fit)
 
 
 def run_fit(args: argparse.Namespace) -> int:
     """Train, print the cross-validation report and save the probe."""
     from ..engine.classify import train_probe
-    from ..engine.probe_file import save_probe
-    from ..engine.report import confusion_matrix_png
+    from ..engine.report import confusion_matrix_png, write_probe_report
 
     if args.target or args.table:
         return regression.run_fit(args)
@@ -92,23 +98,14 @@ def run_fit(args: argparse.Namespace) -> int:
     raster = raster_from_args(args, args.raster)
     model = model_from_args(args)
     probe, samples = train_probe(
-        raster,
-        model,
-        args.labels,
-        args.field,
-        layer=args.layer,
-        kind=kind,
-        max_per_class=args.max_per_class,
-        stride=args.stride,
-        feedback=Feedback(log=print),
+        raster, model, args.labels, args.field, kind=kind, max_per_class=args.max_per_class, **training_options(args)
     )
     print(f"{kind} probe from {samples.features_used} feature(s), {len(samples.labels)} sample(s)")
-    if probe.report is not None:
-        print(probe.report.summary())
-        if args.confusion and probe.report.confusion:
-            print(f"wrote {confusion_matrix_png(probe.report, args.confusion)}")
-    print(f"wrote {save_probe(probe, args.out)}")
-    return 0
+    if probe.report is not None and args.confusion and probe.report.confusion:
+        print(f"wrote {confusion_matrix_png(probe.report, args.confusion)}")
+    if probe.report is not None and args.report:
+        print(f"wrote {write_probe_report(probe.report, args.report)}")
+    return regression.report_and_save(probe, args.out)
 
 
 def run_apply(args: argparse.Namespace) -> int:

@@ -33,6 +33,11 @@ def print_result(result) -> None:
             print(f"wrote {label} {path}")
     if result.places:
         print(format_places(result.places))
+    if not result.hit_pixels and result.threshold_to_try is not None:
+        print(
+            f"no pixel reaches the threshold {result.threshold:.2f}; the best score is {result.best_score:.2f}: "
+            f"try --threshold {result.threshold_to_try:.2f} to see the closest matches"
+        )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -13,7 +13,7 @@ import argparse
 
 from ..errors import GeoMeldError, reading
 from ..feedback import Feedback
-from . import model_from_args, raster_from_args
+from . import model_from_args, raster_from_args, training_options
 from .argtypes import positive_int
 
 CLASSIFIER_KINDS = ("logistic", "random_forest", "knn")
@@ -52,7 +52,6 @@ def check_classification(args: argparse.Namespace) -> str:
 def run_fit(args: argparse.Namespace) -> int:
     """Fit a regression probe from RASTER LABELS or from --table, print its cross-validation and save it."""
     from ..engine.batch import model_id_of
-    from ..engine.probe_file import save_probe
     from ..engine.regression import fit_regression, samples_from_table, train_regression
 
     kind = args.kind or REGRESSOR_KINDS[0]
@@ -60,6 +59,8 @@ def run_fit(args: argparse.Namespace) -> int:
         raise GeoMeldError(f"A regression probe is {' or '.join(REGRESSOR_KINDS)}, not {kind}.")
     if not args.target or args.field:
         raise GeoMeldError("A regression probe needs --target FIELD (a numeric attribute) and no --field.")
+    if args.report:
+        raise GeoMeldError("--report describes class probes; a regression probe prints its scores.")
     if bool(args.table) == bool(args.raster and args.labels) or (args.table and (args.raster or args.labels)):
         raise GeoMeldError("Give either RASTER LABELS or --table ZONES (a zonal table), not both.")
     if args.table:
@@ -68,22 +69,20 @@ def run_fit(args: argparse.Namespace) -> int:
             samples, args.target, kind, group_field=args.group_field, model_id=model_id_of(args.weights)
         )
     else:
-        probe = train_regression(
-            raster_from_args(args, args.raster),
-            model_from_args(args),
-            args.labels,
-            args.target,
-            group_field=args.group_field,
-            layer=args.layer,
-            kind=kind,
-            max_samples=args.max_samples,
-            stride=args.stride,
-            feedback=Feedback(log=print),
-        )
+        raster, model = raster_from_args(args, args.raster), model_from_args(args)
+        options = dict(training_options(args), group_field=args.group_field, max_samples=args.max_samples)
+        probe = train_regression(raster, model, args.labels, args.target, kind=kind, **options)
     print(f"{kind} regression probe for '{args.target}'")
+    return report_and_save(probe, args.out)
+
+
+def report_and_save(probe: object, out: str) -> int:
+    """Print a fitted probe's cross-validation (classes or values), save it and say where; exit status 0."""
+    from ..engine.probe_file import save_probe
+
     if probe.report is not None:
         print(probe.report.summary())
-    print(f"wrote {save_probe(probe, args.out)}")
+    print(f"wrote {save_probe(probe, out)}")
     return 0
 
 

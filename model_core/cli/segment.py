@@ -5,14 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..feedback import Feedback
-from . import (
-    add_class_map_options,
-    add_model_options,
-    add_raster_options,
-    declare_files,
-    model_from_args,
-    raster_from_args,
-)
+from . import add_class_map_options, declare_files, model_from_args, raster_from_args
 from .argtypes import cluster_count, non_negative_int
 from .probe import print_class_counts
 
@@ -30,8 +23,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, help="class raster to write (uint8 GeoTIFF, 0 = nodata)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed of k-means (default 0)")
     add_class_map_options(parser)
-    add_model_options(parser)
-    add_raster_options(parser)
     declare_files(parser, inputs=["raster"], outputs=["out"])
     parser.set_defaults(func=run)
 

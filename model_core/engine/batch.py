@@ -32,7 +32,7 @@ from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
 from ..runtime import IMAGE_ENCODER, GeoMeldModel, default_weights_dir, load_model, read_card
 from .cache import embedding_key
-from .embedding import DEFAULT_OVERLAP, INT8_OFFSET, INT8_SCALE, MARKER, EmbeddingFile, default_tile, embed_raster
+from .embedding import INT8_OFFSET, INT8_SCALE, MARKER, EmbeddingFile, default_overlap, default_tile, embed_raster
 
 gdal.UseExceptions()
 
@@ -196,7 +196,7 @@ def request_key(raster: SentinelRaster, options: RasterOptions, model_id: str) -
     """The embedding cache key of a whole-raster request with these options."""
     tile = options.tile or default_tile()
     return embedding_key(
-        raster, raster.full_window(), options.stride, options.encoding, model_id, tile, DEFAULT_OVERLAP
+        raster, raster.full_window(), options.stride, options.encoding, model_id, tile, default_overlap(tile)
     )
 
 

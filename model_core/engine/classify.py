@@ -17,14 +17,23 @@ from ..errors import ProbeFileError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster
 from ..outputs import check_outputs
+from .accuracy import adjusted_areas
 from .cache import EmbeddingCache
 from .classmap import Candidates, write_class_map
 from .embedding import EmbeddingFile, EmbeddingResult, embed_raster
-from .labels import LabelSamples, collect_samples, read_label_features
-from .probe import Probe, fit_probe
+from .labels import LabelSamples, collect_samples, embed_under_labels
+from .palette import class_colours
+from .probe import Probe, check_probe_model, fit_probe
+from .scoremap import Grid
 from .vector_io import add_feature, atomic_gpkg
 
 CANDIDATES_PER_SUGGESTION = 50
+AREA_SAMPLE = 100_000  # pixels whose predicted class gives the mapped share of each class
+AREA_CAVEAT = (
+    "the labels are not a random sample of the map, as Olofsson et al. (2014) assume, and the pixels of one polygon "
+    "are not independent samples: the adjusted areas are indicative and their intervals too narrow; label a "
+    "stratified random sample of the map classes for areas you can report"
+)
 
 
 @dataclass
@@ -57,8 +66,7 @@ def train_probe(
 ) -> tuple[Probe, LabelSamples]:
     """Embed the raster (cached), sample it under the labelled features and fit a probe with its CV report."""
     feedback = ensure_feedback(feedback)
-    read_label_features(labels_path, class_field, raster.crs_wkt, layer)  # field/layer/CRS errors before the model
-    embedding = embed_raster(raster, model, stride=stride, cache=cache, feedback=feedback.scaled(0, 80))
+    embedding = embed_under_labels(raster, model, labels_path, [class_field], layer, stride, cache, feedback)
     samples = collect_samples(
         embedding.path,
         labels_path,
@@ -73,14 +81,45 @@ def train_probe(
         samples.labels,
         kind,
         class_names=samples.class_names,
+        colours=class_colours(samples.class_names, model),
         model_id=str(model.model_id),
         band_names=raster.band_names,
         seed=seed,
+        groups=samples.groups,
     )
     if probe.report is not None:
         probe.report.warnings.extend(samples.warnings)
+        feedback.check_cancelled()
+        add_area_table(probe, EmbeddingFile(embedding.path))
     feedback.set_progress(100.0)
     return probe, samples
+
+
+def mapped_areas(embedding: EmbeddingFile, probe: Probe, sample: int = AREA_SAMPLE) -> np.ndarray:
+    """Hectares the probe maps as each class: the class shares of a regular sample of the raster's pixels times the
+    geodesic area of its valid pixels."""
+    predicted = probe.predict(embedding.sample(sample))
+    shares = np.bincount(predicted, minlength=len(probe.classes)) / max(len(predicted), 1)
+    row_areas = Grid.of(embedding.path).row_areas_ha()
+    total = sum(
+        float(embedding.valid_mask(window).sum(axis=1) @ row_areas[window.row : window.row + window.height])
+        for window in embedding.windows()
+    )
+    return shares * total
+
+
+def add_area_table(probe: Probe, embedding: EmbeddingFile) -> None:
+    """Fill the report's area table: the mapped area of each class adjusted by the held-out confusion matrix (the
+    pixel cross-validation's when no class can be held out), with 95 % confidence intervals."""
+    report = probe.report
+    if report.held_out is not None and report.held_out.confusion:
+        confusion, report.area_source = report.held_out.confusion, "held-out"
+    elif report.confusion:
+        confusion, report.area_source = report.confusion, "pixel cross-validation"
+    else:
+        return
+    report.areas, notes = adjusted_areas(confusion, mapped_areas(embedding, probe), probe.classes)
+    report.warnings.extend([*notes, AREA_CAVEAT])
 
 
 def spread_out(points: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
@@ -139,11 +178,7 @@ def apply_probe(
     a GeoPackage of points to label next, from a probe applied to every pixel's (cached) embedding."""
     feedback = ensure_feedback(feedback)
     started = time.perf_counter()
-    if probe.model_id and probe.model_id != str(model.model_id):
-        raise ProbeFileError(
-            f"This probe was trained on embeddings of model {probe.model_id[:12]}, but the loaded model is "
-            f"{str(model.model_id)[:12]}; train the probe again with these weights."
-        )
+    check_probe_model(probe, model)
     if probe.embedding_dim != int(model.embedding_dim):
         raise ProbeFileError(
             f"The probe expects {probe.embedding_dim}-d embeddings, the model gives {model.embedding_dim}."

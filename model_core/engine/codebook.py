@@ -24,6 +24,7 @@ from ..atomic import atomic_path
 from ..errors import DECODING_ERRORS
 from ..feedback import Feedback, ensure_feedback
 from ..io import Window, iter_windows
+from ..linalg import matmul
 from ..prefetch import prefetched
 from .cache import codebook_path
 from .embedding import EmbeddingFile, open_embedding
@@ -130,7 +131,7 @@ def fit_centroids(
     if not len(units):  # no pixel with data: no centroids, every code stays NODATA_CODE
         return units, units.reshape(0, fine, units.shape[1])
     top = spherical_kmeans(units, coarse, rng)
-    cells = np.argmax(units @ top.T, axis=1)
+    cells = np.argmax(matmul(units, top.T), axis=1)
     nested = np.repeat(top[:, np.newaxis, :], fine, axis=1)
     for cell in range(len(top)):
         members = units[cells == cell]
@@ -145,7 +146,7 @@ def spherical_kmeans(units: np.ndarray, k: int, rng: np.random.Generator, iterat
     k = min(k, len(units))
     centroids = units[rng.choice(len(units), k, replace=False)]
     for _ in range(iterations):
-        nearest = np.argmax(units @ centroids.T, axis=1)
+        nearest = np.argmax(matmul(units, centroids.T), axis=1)
         order = np.argsort(nearest, kind="stable")
         starts = np.searchsorted(nearest[order], np.arange(k))
         filled = np.diff(np.append(starts, len(units))) > 0  # an empty cluster keeps its centroid
@@ -192,14 +193,14 @@ def _nearest_codes(
 
     Pixels stay band-major (D, N): transposing them costs more than the matrix products, which take either layout.
     """
-    cells = np.argmax(raw.astype(np.float32).T @ coarse.T + coarse_bias, axis=1)
+    cells = np.argmax(matmul(raw.astype(np.float32).T, coarse.T) + coarse_bias, axis=1)
     order = np.argsort(cells, kind="stable")
     grouped = np.take(raw, order, axis=1).astype(np.float32)  # each cell's pixels are now one block of columns
     bounds = np.searchsorted(cells[order], np.arange(len(coarse) + 1))
     grouped_codes = np.empty(len(cells), dtype=np.uint16)
     for cell in np.flatnonzero(np.diff(bounds)):
         block = slice(bounds[cell], bounds[cell + 1])
-        best = np.argmax(grouped[:, block].T @ fine[cell].T + fine_bias[cell], axis=1)
+        best = np.argmax(matmul(grouped[:, block].T, fine[cell].T) + fine_bias[cell], axis=1)
         grouped_codes[block] = cell * fine.shape[1] + best
     codes = np.empty_like(grouped_codes)
     codes[order] = grouped_codes

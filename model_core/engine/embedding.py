@@ -25,7 +25,7 @@ from ..atomic import copy_atomic
 from ..errors import DamagedCacheEntryError, DamagedFileError, GeoMeldError, OptionError, RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..gdal_cache import gdal_cache_at_most
-from ..io import SentinelRaster, Window, atomic_geotiff, iter_windows
+from ..io import SentinelRaster, Window, atomic_geotiff
 from ..outputs import check_outputs
 from ..overviews import StreamedOverviews, overview_factors
 from ..prefetch import prefetched
@@ -39,10 +39,17 @@ ENCODINGS: tuple[str, ...] = ("int8", "float32")
 INT8_SCALE = CODE_SCALE
 INT8_OFFSET = -CODE_ZERO_POINT * CODE_SCALE
 MARKER = "GEOMELD_EMBEDDING"
-# Measured on the demo scene: overlap 32 leaves seams (max difference to a whole-image run 0.14), 128 gives 0.03.
-# 896 px tiles keep 77 % of what they compute (640 px: 64 %) and ONNX Runtime needs about 1 GB for one.
-DEFAULT_TILE = 896
-DEFAULT_OVERLAP = 128
+# Seams: a tile's kept part needs wide context, as the encoder's receptive field is wide. Measured against a
+# whole-image run on the demo scene (0..1 score maps): 896 px tiles with overlap 128 (64 px of context each side) left
+# lines at tile edges, 0.03 off in query-by-example heatmaps and 0.17 in text queries; 1024/256 (128 px) 0.009 and
+# 0.05; 1408/384 (192 px) 0.003 and 0.015. 1408 px tiles with overlap 384 step by 1024 px, whole blocks of the file,
+# cost about as much per pixel as 1024/256 (1.9 times an untiled run; 896/128: 1.4) and ONNX Runtime needs about
+# 2.1 GB for one (896 px: 1.1 GB).
+DEFAULT_TILE = 1408
+DEFAULT_OVERLAP = 384
+# Smaller tiles get an overlap of the same share of the tile (less context, so small seams), at least 128 px.
+OVERLAP_SHARE = 0.28
+MIN_OVERLAP = 128
 TILE_SIZE_ENV = "GEOMELD_TILE_SIZE"  # set by the QGIS plugin from its settings
 # Embedding rasters are read at full resolution or as decimated samples, and drawn only when a user adds one: their
 # overviews start at 1/4, since a 1/2 level would add a quarter of the raster's bytes and about a tenth of its
@@ -117,8 +124,11 @@ class EmbeddingFile:
         return Window(0, 0, self.width, self.height)
 
     def windows(self, tile: int = 512) -> Iterator[Window]:
-        """Non-overlapping windows covering the raster."""
-        return iter_windows(self.width, self.height, tile, 0)
+        """Windows of at most tile x tile px that cover the raster without overlapping (the last of a row or column
+        is cut short), so sums over them count every pixel once."""
+        for row in range(0, self.height, tile):
+            for col in range(0, self.width, tile):
+                yield Window(col, row, min(tile, self.width - col), min(tile, self.height - row))
 
     def _raw(self, window: Window) -> np.ndarray:
         with self._reading():
@@ -183,6 +193,12 @@ def default_tile() -> int:
     """The tile size embeddings use: $GEOMELD_TILE_SIZE when it holds a number of pixels, else DEFAULT_TILE."""
     value = os.environ.get(TILE_SIZE_ENV, "").strip()
     return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_TILE
+
+
+def default_overlap(tile: int) -> int:
+    """The overlap of tiles of `tile` px when none is given: OVERLAP_SHARE of the tile in steps of 64 px, between
+    MIN_OVERLAP and DEFAULT_OVERLAP (DEFAULT_OVERLAP for DEFAULT_TILE)."""
+    return min(DEFAULT_OVERLAP, max(MIN_OVERLAP, int(tile * OVERLAP_SHARE) // 64 * 64))
 
 
 def open_embedding(path: str | os.PathLike) -> EmbeddingFile:
@@ -354,7 +370,7 @@ def embed_raster(
     extent: Window | None = None,
     stride: int = 1,
     tile: int | None = None,
-    overlap: int = DEFAULT_OVERLAP,
+    overlap: int | None = None,
     encoding: str = "int8",
     cache: EmbeddingCache | None = None,
     feedback: Feedback | None = None,
@@ -364,7 +380,8 @@ def embed_raster(
     Tiles start on the model's input multiple, overlap by `overlap` px and each keeps only its centre, so no tile
     edge reaches the output and memory is bounded by the tile size. The encoder's receptive field is wide: a tiled
     result equals one whole-image run within 1e-3 only about 256 px from a tile edge (overlap 512); the default
-    overlap of 128 px keeps differences under about 0.03 (no visible seams) at 1.5 times the work of untiled runs.
+    overlap (`default_overlap(tile)`: 384 px for the default 1408 px tiles) keeps score maps within 0.02 of an
+    untiled run (no seams) at about 1.9 times the work of an untiled run.
     `tile` None means `default_tile()`: every engine function then shares one tiling, and so one cache entry.
     With `out_path` None the result lives in the cache (the default cache
     when `cache` is None); with `out_path` and no `cache`, nothing is cached. A cancel leaves no file.
@@ -372,6 +389,7 @@ def embed_raster(
     feedback = ensure_feedback(feedback)
     started = time.perf_counter()
     tile = tile or default_tile()
+    overlap = default_overlap(tile) if overlap is None else overlap
     extent = extent or raster.full_window()
     _check_extent(raster, extent)
     if encoding not in ENCODINGS:

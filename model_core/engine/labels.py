@@ -16,14 +16,17 @@ from osgeo import gdal, ogr, osr
 
 from ..errors import LabelInputError
 from ..feedback import Feedback, ensure_feedback
-from ..io import Window
-from .embedding import EmbeddingFile
+from ..io import SentinelRaster, Window
+from .accuracy import GROUP_BLOCK
+from .cache import EmbeddingCache
+from .embedding import EmbeddingFile, EmbeddingResult, embed_raster
 
 ogr.UseExceptions()
 osr.UseExceptions()
 
 MIN_SAMPLES_WARNING = 3
 BLOCK = 256
+BLOCKS_PER_ROW = 1 << 20  # block ids of point labels: block row * BLOCKS_PER_ROW + block column
 
 
 @dataclass
@@ -37,6 +40,7 @@ class LabelSamples:
     features_used: int = 0
     features_skipped: int = 0
     warnings: list[str] = field(default_factory=list)
+    groups: np.ndarray | None = None  # (N,) what held-out validation keeps together: see `sample_groups`
 
     def counts(self) -> dict[str, int]:
         """Number of samples per class."""
@@ -140,6 +144,22 @@ def read_label_features(
     return [(values[0], geometry) for values, geometry in features], unlabelled
 
 
+def embed_under_labels(
+    raster: SentinelRaster,
+    model: object,
+    labels_path: str | os.PathLike,
+    fields: Sequence[str],
+    layer: str | None,
+    stride: int,
+    cache: EmbeddingCache | None,
+    feedback: Feedback,
+) -> EmbeddingResult:
+    """Check the label file (layer, fields, CRS) before the model runs, then embed the raster (cached) as the first
+    80 % of a probe's training."""
+    read_features(labels_path, fields, raster.crs_wkt, layer)
+    return embed_raster(raster, model, stride=stride, cache=cache, feedback=feedback.scaled(0, 80))
+
+
 def _pixel(embedding: EmbeddingFile, x: float, y: float) -> tuple[int, int]:
     x0, dx, _, y0, _, dy = embedding.geotransform
     return int(np.floor((x - x0) / dx)), int(np.floor((y - y0) / dy))
@@ -180,6 +200,14 @@ def _geometry_pixels(embedding: EmbeddingFile, geometry: ogr.Geometry) -> np.nda
     inside = (pixels[:, 0] >= 0) & (pixels[:, 0] < embedding.width) & (pixels[:, 1] >= 0)
     inside &= pixels[:, 1] < embedding.height
     return pixels[inside]
+
+
+def sample_groups(number: int, geometry: ogr.Geometry, pixels: np.ndarray) -> np.ndarray:
+    """The group of each pixel a feature gives, for validation that holds groups out whole: the feature itself
+    (its number, >= 0) for polygons and lines; for points, their GROUP_BLOCK px block of the grid (ids < 0)."""
+    if ogr.GT_Flatten(geometry.GetGeometryType()) in (ogr.wkbPoint, ogr.wkbMultiPoint):
+        return -1 - (pixels[:, 1] // GROUP_BLOCK * BLOCKS_PER_ROW + pixels[:, 0] // GROUP_BLOCK)
+    return np.full(len(pixels), number, dtype=np.int64)
 
 
 def rasterise(embedding: EmbeddingFile, geometry: ogr.Geometry, window: Window, touched: bool) -> np.ndarray:
@@ -231,12 +259,14 @@ def collect_samples(
     embedding = EmbeddingFile(embedding_path)
     features, unlabelled = read_label_features(labels_path, class_field, embedding.crs_wkt, layer)
     per_class: dict[str, list[np.ndarray]] = defaultdict(list)
+    per_class_groups: dict[str, list[np.ndarray]] = defaultdict(list)
     skipped = unlabelled
     for number, (value, geometry) in enumerate(features):
         feedback.check_cancelled()
         pixels = _geometry_pixels(embedding, geometry)
         if len(pixels):
             per_class[value].append(pixels)
+            per_class_groups[value].append(sample_groups(number, geometry, pixels))
         else:
             skipped += 1
         feedback.set_progress(50.0 * (number + 1) / max(len(features), 1))
@@ -247,12 +277,15 @@ def collect_samples(
         )
     rng = np.random.default_rng(seed)
     class_names = _sort_classes(set(per_class))
-    chunks, labels = [], []
+    chunks, labels, group_chunks = [], [], []
     for index, name in enumerate(class_names):
-        pixels = np.unique(np.concatenate(per_class[name]), axis=0)
+        pixels, first = np.unique(np.concatenate(per_class[name]), axis=0, return_index=True)
+        groups = np.concatenate(per_class_groups[name])[first]
         if len(pixels) > max_per_class:
-            pixels = pixels[np.sort(rng.choice(len(pixels), max_per_class, replace=False))]
+            chosen = np.sort(rng.choice(len(pixels), max_per_class, replace=False))
+            pixels, groups = pixels[chosen], groups[chosen]
         chunks.append(pixels)
+        group_chunks.append(groups)
         labels.append(np.full(len(pixels), index, dtype=np.int64))
     pixels, label_array = np.concatenate(chunks), np.concatenate(labels)
     values, valid = _read_pixels(embedding, pixels)
@@ -263,6 +296,7 @@ def collect_samples(
         pixels[valid],
         features_used=len(features) + unlabelled - skipped,
         features_skipped=skipped,
+        groups=np.concatenate(group_chunks)[valid],
     )
     present = [name for name, count in samples.counts().items() if count > 0]
     if len(present) < 2:

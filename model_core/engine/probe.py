@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin, clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..errors import LabelInputError
-from .palette import default_colours
+from ..errors import LabelInputError, ProbeFileError
+from ..linalg import matmul
+from .accuracy import ClassArea, HeldOutScores, class_scores, held_out_validation
+from .palette import class_colours
 
 PROBE_KINDS: tuple[str, ...] = ("logistic", "random_forest", "knn")
 DEFAULT_HYPERPARAMETERS: dict[str, dict] = {
@@ -28,7 +30,9 @@ DEFAULT_HYPERPARAMETERS: dict[str, dict] = {
 
 @dataclass
 class ProbeReport:
-    """Stratified k-fold cross-validation of a probe: accuracy, per-class scores and the confusion matrix."""
+    """Stratified k-fold cross-validation of a probe over pixels (accuracy, per-class scores, confusion matrix), the
+    same with whole polygons or blocks of points held out (`held_out`), and the area table adjusted by the held-out
+    confusion matrix (`areas`, from `area_source`'s confusion matrix; empty until the probe has mapped a raster)."""
 
     class_names: list[str]
     folds: int
@@ -37,6 +41,9 @@ class ProbeReport:
     confusion: list[list[int]] = field(default_factory=list)
     samples: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    held_out: HeldOutScores | None = None
+    areas: list[ClassArea] = field(default_factory=list)
+    area_source: str = ""
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dictionary."""
@@ -45,7 +52,9 @@ class ProbeReport:
     @classmethod
     def from_dict(cls, data: dict) -> ProbeReport:
         """Inverse of to_dict."""
-        return cls(**data)
+        held_out = HeldOutScores(**data["held_out"]) if data.get("held_out") else None
+        areas = [ClassArea(**row) for row in data.get("areas", [])]
+        return cls(**dict(data, held_out=held_out, areas=areas))
 
     def summary(self) -> str:
         """A few lines for a log or terminal."""
@@ -53,12 +62,25 @@ class ProbeReport:
         if self.accuracy is None:
             lines.append("cross-validation: not possible (a class has a single sample)")
         else:
-            lines.append(f"{self.folds}-fold cross-validated accuracy: {self.accuracy:.3f}")
-            for row in self.per_class:
-                lines.append(
-                    f"  {row['name']}: precision {row['precision']:.2f} recall {row['recall']:.2f} f1 {row['f1']:.2f}"
-                )
+            lines.append(f"{self.folds}-fold cross-validated accuracy (pixels): {self.accuracy:.3f}")
+            lines += [_class_line(row) for row in self.per_class]
+        held = self.held_out
+        if held is not None and held.accuracy is not None:
+            lines.append(f"held-out {held.grouping} ({held.groups}, {held.folds} folds): accuracy {held.accuracy:.3f}")
+            lines += [_class_line(row) for row in held.per_class]
+        elif held is not None:
+            lines.append(held.note)
+        if self.areas:
+            lines.append(f"area per class, ha (adjusted by the {self.area_source} confusion matrix, 95 % interval):")
+            lines += [
+                f"  {a.name}: mapped {a.mapped_ha:.1f}, adjusted {a.adjusted_ha:.1f} ± {a.ci95_ha:.1f}"
+                for a in self.areas
+            ]
         return "\n".join(lines + [f"warning: {message}" for message in self.warnings])
+
+
+def _class_line(row: dict) -> str:
+    return f"  {row['name']}: precision {row['precision']:.2f} recall {row['recall']:.2f} f1 {row['f1']:.2f}"
 
 
 @dataclass
@@ -115,13 +137,7 @@ def cross_validate(
         return ProbeReport(list(class_names), 0, None, samples=samples)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     predicted = cross_val_predict(clone(estimator), embeddings, labels, cv=splitter)
-    indices = list(range(len(class_names)))
-    precision, recall, f1, support = precision_recall_fscore_support(labels, predicted, labels=indices, zero_division=0)
-    per_class = [
-        {"name": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-        for name, p, r, f, s in zip(class_names, precision, recall, f1, support)
-    ]
-    matrix = confusion_matrix(labels, predicted, labels=indices).tolist()
+    per_class, matrix = class_scores(labels, predicted, class_names)
     return ProbeReport(list(class_names), folds, float((predicted == labels).mean()), per_class, matrix, samples)
 
 
@@ -137,8 +153,10 @@ def fit_probe(
     band_names: Sequence[str] = (),
     seed: int = 0,
     evaluate: bool = True,
+    groups: np.ndarray | None = None,
 ) -> Probe:
-    """Fit a probe on embeddings (N, D) and class indices (N,); `probe.report` holds the cross-validation."""
+    """Fit a probe on embeddings (N, D) and class indices (N,); `probe.report` holds the cross-validation, and with
+    `groups` (N,: the polygon or block of points of each sample, see `accuracy`) the held-out validation too."""
     embeddings = np.asarray(embeddings, dtype=np.float32)
     labels = np.asarray(labels, dtype=np.int64)
     if kind not in PROBE_KINDS:
@@ -151,11 +169,13 @@ def fit_probe(
     params = dict(DEFAULT_HYPERPARAMETERS[kind], **(hyperparameters or {}))
     estimator = make_estimator(kind, params, seed, len(labels))
     report = cross_validate(estimator, embeddings, labels, class_names, seed) if evaluate else None
+    if report is not None and groups is not None:
+        report.held_out = held_out_validation(estimator, embeddings, labels, np.asarray(groups), class_names, seed)
     estimator.fit(embeddings, labels)
     return Probe(
         kind,
         class_names,
-        list(colours) if colours is not None else default_colours(len(class_names)),
+        list(colours) if colours is not None else class_colours(class_names),
         estimator,
         embeddings.shape[1],
         model_id,
@@ -163,6 +183,16 @@ def fit_probe(
         params,
         report,
     )
+
+
+def check_probe_model(probe: Any, model: Any) -> None:
+    """Refuse a probe (of classes or of values) trained on another model's embeddings."""
+    model_id = str(model.model_id)
+    if probe.model_id and probe.model_id != model_id:
+        raise ProbeFileError(
+            f"This probe was trained on embeddings of model {probe.model_id[:12]}, but the loaded model is "
+            f"{model_id[:12]}; train the probe again with these weights."
+        )
 
 
 def logistic_parts(estimator: Pipeline) -> tuple[StandardScaler, LogisticRegression]:
@@ -179,8 +209,7 @@ def logistic_proba(estimator: Pipeline, embeddings: np.ndarray) -> np.ndarray:
     weights = (logistic.coef_ / scaler.scale_).T.astype(np.float32)
     bias = (logistic.intercept_ - (scaler.mean_ / scaler.scale_) @ logistic.coef_.T).astype(np.float32)
     pixels = np.asarray(embeddings, dtype=np.float32)
-    # A window's pixels often come as the transpose of a (D, N) array: multiply in that layout, as BLAS is fastest.
-    logits = np.ascontiguousarray((weights.T @ pixels.T).T) if pixels.flags.f_contiguous else pixels @ weights
+    logits = matmul(pixels, weights)  # a window's pixels are often a (D, N) array's transpose: taken as they are
     logits += bias
     if logits.shape[1] == 1:  # binary: the logit of the second class
         positive = 1.0 / (1.0 + np.exp(-logits[:, 0]))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import QueryInputError
+from ..linalg import matmul
 from ..tokenizer import UNK as UNKNOWN_TOKEN
 
 # Several phrasings per query; their text embeddings are averaged (prompt ensembling).
@@ -178,7 +179,7 @@ class TextScorer:
 
     def _exp_logits(self, pixels: np.ndarray) -> np.ndarray:
         """exp(logit - max logit) per pixel and prompt (the softmax numerators)."""
-        logits = pixels @ (self.logit_scale * self.vectors.T)
+        logits = matmul(pixels, self.logit_scale * self.vectors.T)
         logits -= logits.max(axis=1, keepdims=True)
         return np.exp(logits, out=logits)
 

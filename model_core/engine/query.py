@@ -8,14 +8,20 @@ from collections.abc import Sequence
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
 from .codebook import score_by_codebook
-from .embedding import embed_raster
+from .embedding import EmbeddingResult, embed_raster
 from .prompts import text_scorer
 from .scoremap import Grid, QueryResult, check_output_paths, check_threshold, finish_query, score_embeddings
 
 # A pixel is a hit when the query is more probable than all background land covers together.
 DEFAULT_THRESHOLD = 0.5
-# Share of the progress bar spent embedding (nothing when the embedding is cached).
+# Share of the progress bar spent embedding; a cached embedding leaves the whole bar to the rest of the job.
 EMBED_SHARE = 80.0
+
+
+def after_embedding(feedback: Feedback, embedding: EmbeddingResult, end: float = 95.0) -> Feedback:
+    """The feedback of a job's work after embedding: from EMBED_SHARE, or from 0 when the embedding came from the
+    cache (indexing or scoring is then the whole job, and the bar says so), up to `end`."""
+    return feedback.scaled(0.0 if embedding.cached else EMBED_SHARE, end)
 
 
 def as_raster(raster: SentinelRaster | str | os.PathLike) -> SentinelRaster:
@@ -51,7 +57,7 @@ def text_query(
     scorer = text_scorer(model, text, negatives)
     raster = as_raster(raster)
     embedding = embed_raster(raster, model, feedback=feedback.scaled(0, EMBED_SHARE))
-    scoring = feedback.scaled(EMBED_SHARE, 95)
+    scoring = after_embedding(feedback, embedding)
     heat = (
         score_embeddings([embedding.path], scorer, scoring)
         if exact

@@ -26,10 +26,11 @@ from sklearn.preprocessing import StandardScaler
 from ..errors import LabelInputError, ProbeFileError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, atomic_geotiff
+from ..linalg import matmul
 from .cache import EmbeddingCache
 from .embedding import EmbeddingFile, embed_raster
-from .labels import collect_numeric_samples, number_of, read_features
-from .probe import logistic_parts
+from .labels import collect_numeric_samples, embed_under_labels, number_of
+from .probe import check_probe_model, logistic_parts
 from .zonal import read_table, table_embeddings, write_column
 
 REGRESSION_KINDS: tuple[str, ...] = ("ridge", "random_forest")
@@ -117,7 +118,7 @@ class RegressionProbe:
             return np.zeros(0, dtype=np.float32)
         if self.kind == "ridge":
             weights, bias = folded_linear(self.estimator)
-            return pixels @ weights + bias
+            return matmul(pixels, weights) + bias
         return self.estimator.predict(pixels).astype(np.float32)
 
 
@@ -259,8 +260,7 @@ def train_regression(
     """Embed the raster (cached), sample it under points or polygons with a numeric target and fit a probe."""
     feedback = ensure_feedback(feedback)
     fields = [target, group_field] if group_field else [target]
-    read_features(labels_path, fields, raster.crs_wkt, layer)  # field/layer/CRS errors before the model runs
-    embedding = embed_raster(raster, model, stride=stride, cache=cache, feedback=feedback.scaled(0, 80))
+    embedding = embed_under_labels(raster, model, labels_path, fields, layer, stride, cache, feedback)
     numeric = collect_numeric_samples(
         embedding.path,
         labels_path,
@@ -302,15 +302,6 @@ class ValueMapResult:
         return (
             f"{self.pixels} px predicted: min {self.minimum:.4g}, mean {self.mean:.4g}, max {self.maximum:.4g} "
             f"({self.seconds:.1f} s)"
-        )
-
-
-def check_probe_model(probe: RegressionProbe, model: Any) -> None:
-    """Refuse a probe trained on another model's embeddings."""
-    if probe.model_id and probe.model_id != str(model.model_id):
-        raise ProbeFileError(
-            f"This probe was trained on embeddings of model {probe.model_id[:12]}, but the loaded model is "
-            f"{str(model.model_id)[:12]}; train the probe again with these weights."
         )
 
 

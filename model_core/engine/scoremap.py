@@ -328,7 +328,8 @@ def write_score_outputs(
 
 @dataclass
 class QueryResult:
-    """Outputs of a query: the score map, optional mask/polygons, the top-k places and the threshold used."""
+    """Outputs of a query: the score map, optional mask/polygons, the top-k places and the threshold used, with the
+    best score found and, when nothing reached the threshold, a threshold to try (None otherwise)."""
 
     heatmap: Path
     mask: Path | None
@@ -338,6 +339,21 @@ class QueryResult:
     hit_pixels: int
     embedding_cached: bool
     details: dict[str, str] = field(default_factory=dict)
+    best_score: float | None = None
+    threshold_to_try: float | None = None
+
+
+# Share of the valid pixels a suggested threshold lets through when nothing reached the chosen one.
+TRY_SHARE = 0.01
+
+
+def threshold_to_try(heat: np.ndarray, keep: np.ndarray | None = None) -> float | None:
+    """A threshold that lets the best TRY_SHARE of the valid pixels (at least one) through, rounded down to 0.01; None
+    without valid pixels."""
+    valid = np.isfinite(heat) if keep is None else np.isfinite(heat) & keep
+    if not valid.any():
+        return None
+    return float(np.floor(np.quantile(heat[valid], 1.0 - TRY_SHARE) * 100.0) / 100.0)
 
 
 def check_threshold(threshold: float | None, low: float = 0.0, high: float = 1.0) -> float | None:
@@ -372,6 +388,8 @@ def finish_query(
         metadata=details,
         keep=keep,
     )
+    candidates = np.isfinite(heat) if keep is None else np.isfinite(heat) & keep
+    best = float(heat[candidates].max()) if candidates.any() else None
     return QueryResult(
         Path(out_heatmap),
         None if mask_out is None else Path(mask_out),
@@ -381,6 +399,8 @@ def finish_query(
         outputs.hit_pixels,
         bool(embedding_cached),
         details,
+        best,
+        None if outputs.hit_pixels else threshold_to_try(heat, keep),
     )
 
 

@@ -12,8 +12,9 @@ from osgeo import ogr, osr
 from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, Window
+from ..linalg import matmul
 from .embedding import embed_raster
-from .query import EMBED_SHARE, as_raster
+from .query import EMBED_SHARE, after_embedding, as_raster
 from .scoremap import (
     Grid,
     QueryResult,
@@ -152,7 +153,9 @@ def similar_to_points(
     examples = pixel_embeddings(embedding.path, [grid.pixel(x, y) for x, y in points])
     centre = examples.mean(axis=0)
     centre /= max(float(np.linalg.norm(centre)), 1e-12)
-    cosine = score_embeddings([embedding.path], lambda pixels: pixels @ centre, feedback.scaled(EMBED_SHARE, 95))
+    cosine = score_embeddings(
+        [embedding.path], lambda pixels: matmul(pixels, centre), after_embedding(feedback, embedding)
+    )
     low, high = float(np.nanmin(cosine)), float(np.nanmax(cosine))
     heat = (cosine - low) / max(high - low, 1e-12)
     threshold = otsu_threshold(heat) if threshold is None else threshold

@@ -17,9 +17,9 @@ from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
 from .classmap import MAX_CLASSES, write_class_map
 from .embedding import embed_raster, open_embedding
-from .palette import default_colours
+from .palette import class_colours
 from .prompts import class_scorer, parse_class_list
-from .query import EMBED_SHARE, as_raster
+from .query import EMBED_SHARE, after_embedding, as_raster
 from .scoremap import check_output_paths, unit_rows
 
 
@@ -54,7 +54,7 @@ def zeroshot_segment(
 ) -> ZeroShotResult:
     """Class raster from class names alone: each pixel takes the class whose text embedding it matches best.
 
-    Written like a probe's class map (value i = i-th class, 0 = nodata, palette colours, class names), with
+    Written like a probe's class map (value i = i-th class, 0 = nodata, colours by meaning, class names), with
     optional per-class probabilities (softmax over the classes with the model's logit scale).
     """
     feedback = ensure_feedback(feedback)
@@ -70,10 +70,10 @@ def zeroshot_segment(
         open_embedding(embedding.path),
         lambda pixels: scorer.probabilities(unit_rows(pixels)),
         names,
-        default_colours(len(names)),
+        class_colours(names, model),
         out_path,
         probabilities_path=probabilities_out,
-        feedback=feedback.scaled(EMBED_SHARE, 100),
+        feedback=after_embedding(feedback, embedding, 100.0),
     )
     return ZeroShotResult(
         Path(out_path),

@@ -337,8 +337,8 @@ def table_embeddings(table: dict[str, np.ndarray], name: str = "") -> np.ndarray
     columns = sorted(column for column in table if column.startswith(MEAN_PREFIX) and column[5:].isdigit())
     if not columns:
         raise LabelInputError(
-            f"'{name}' is not a zonal table (it has no {MEAN_PREFIX}000... columns); make one with "
-            "python -m model_core zonal RASTER POLYGONS --out zones.gpkg."
+            f"'{name}' is not a zonal table (it has no {MEAN_PREFIX}000... columns); make one with the zonal "
+            "command or the Processing algorithm 'Embeddings per polygon'."
         )
     return np.stack([table[column] for column in columns], axis=1).astype(np.float32)
 

@@ -26,6 +26,8 @@ from ..tasks import error_message, processing_feedback
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "resources", "icons", "geomeld.svg")
 INPUT = "INPUT"
+DEVICE = "DEVICE"  # results of every job that ran the model: the device, and a sentence when it is not the chosen one
+DEVICE_NOTE = "DEVICE_NOTE"
 BANDS = "BANDS"
 SCALE = "SCALE"
 # Parameter types whose value is an input file, and destinations that are not files the user named.
@@ -37,6 +39,8 @@ class GeoMeldAlgorithm(QgsProcessingAlgorithm):
     """Base class: subclasses declare parameters and implement `execute`, which calls one engine function."""
 
     _feedback: Feedback = Feedback()  # the running job's, set by processAlgorithm
+    _device: str = ""  # the device that ran the job's model, and why it is not the one chosen ("" when it is)
+    _device_note: str = ""
 
     def createInstance(self) -> GeoMeldAlgorithm:
         """A fresh instance (Processing needs one per run)."""
@@ -97,10 +101,16 @@ class GeoMeldAlgorithm(QgsProcessingAlgorithm):
         return raster
 
     def model(self):
-        """GeoMeld-FM with the user's weights, device and threads; the embedding cache and tiles follow the settings."""
+        """GeoMeld-FM with the user's weights, device and threads; the embedding cache and tiles follow the settings.
+        The log says which device runs the job, and when ONNX Runtime could not use the one chosen."""
         settings = load_settings()
         apply_engine_settings(settings)
-        return configured_model(settings)
+        model = configured_model(settings)
+        self._device, self._device_note = model.device, model.device_note
+        self._feedback.info(tr("Device: {0}").format(model.device))
+        if model.device_note:
+            self._feedback.info(tr("Warning: {0}").format(model.device_note))
+        return model
 
     def cache(self):
         """The embedding cache configured in the settings."""
@@ -119,7 +129,8 @@ class GeoMeldAlgorithm(QgsProcessingAlgorithm):
 
         Outputs that would overwrite an input or another output, or whose folder is missing or not writable, are
         refused first. The cache entries the job uses stay locked until it ends; when one turns out damaged it is
-        dropped and the job runs once more, recomputing it.
+        dropped and the job runs once more, recomputing it. Jobs that ran the model add DEVICE (and DEVICE_NOTE) to
+        their results.
         """
         from ...model_core.engine.cache import holding_entries
         from ...model_core.outputs import check_outputs
@@ -129,11 +140,12 @@ class GeoMeldAlgorithm(QgsProcessingAlgorithm):
             check_outputs(self.output_files(parameters), self.input_files(parameters, context))
             try:
                 with holding_entries():
-                    return self.execute(parameters, context, self._feedback)
+                    results = self.execute(parameters, context, self._feedback)
             except DamagedCacheEntryError as exc:
                 self._feedback.info(str(exc))
                 with holding_entries():
-                    return self.execute(parameters, context, self._feedback)
+                    results = self.execute(parameters, context, self._feedback)
+            return dict(results, **{DEVICE: self._device, DEVICE_NOTE: self._device_note}) if self._device else results
         except QgsProcessingException:
             raise
         except Exception as exc:  # noqa: BLE001 - no traceback reaches the user

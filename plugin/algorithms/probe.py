@@ -31,6 +31,8 @@ PROBE = "PROBE"
 OUTPUT = "OUTPUT"
 MATRIX = "MATRIX"
 ACCURACY = "ACCURACY"
+REPORT_FILE = "REPORT_FILE"
+HELD_OUT_ACCURACY = "HELD_OUT_ACCURACY"
 REPORT = "REPORT"
 PROBABILITIES = "PROBABILITIES"
 UNCERTAINTY = "UNCERTAINTY"
@@ -76,9 +78,11 @@ class TrainProbeAlgorithm(GeoMeldAlgorithm):
         """The help shown beside the parameters."""
         return tr(
             "Learns your classes from a handful of labelled points or polygons: the embeddings under the labels "
-            "train a small classifier (the probe). Reports the cross-validated accuracy and per-class F1 score, "
-            "draws the confusion matrix, and saves the probe as a JSON file (with its arrays in an .npz beside it) "
-            "for 'Apply probe classifier'."
+            "train a small classifier (the probe). Reports the cross-validated accuracy and per-class F1 score over "
+            "pixels and with whole polygons (or blocks of points) held out, the figure to quote, draws the confusion "
+            "matrix, and estimates each class's area adjusted by the held-out confusion matrix with its 95 % "
+            "confidence interval (Olofsson et al. 2014) in an optional HTML or JSON report. Saves the probe as a JSON "
+            "file (with its arrays in an .npz beside it) for 'Apply probe classifier'."
         )
 
     def initAlgorithm(self, config: dict | None = None) -> None:
@@ -93,12 +97,28 @@ class TrainProbeAlgorithm(GeoMeldAlgorithm):
                 MATRIX, tr("Confusion matrix"), tr("PNG image (*.png)"), optional=True, createByDefault=False
             )
         )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                REPORT_FILE,
+                tr("Accuracy report"),
+                tr("HTML page (*.html);;JSON (*.json)"),
+                optional=True,
+                createByDefault=False,
+            )
+        )
         self.addOutput(QgsProcessingOutputNumber(ACCURACY, tr("Cross-validated accuracy")))
+        self.addOutput(QgsProcessingOutputNumber(HELD_OUT_ACCURACY, tr("Accuracy with whole polygons held out")))
         self.addOutput(QgsProcessingOutputString(REPORT, tr("Report")))
 
     def files_beside(self, name: str, path: Path) -> list[Path]:
         """The probe's arrays (.npz) beside its file."""
         return probe_arrays(name, path)
+
+    def optional_file(self, parameters: dict[str, Any], name: str, context) -> str | None:
+        """The path of an optional file output, or None when the user skipped it."""
+        if not parameters.get(name):
+            return None
+        return self.parameterAsFileOutput(parameters, name, context) or None
 
     def labels_path(self, parameters: dict[str, Any], context) -> tuple[str, str | None]:
         """File and layer name of the labels (memory layers are saved to a temporary GeoPackage first)."""
@@ -107,30 +127,43 @@ class TrainProbeAlgorithm(GeoMeldAlgorithm):
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
         """Call the engine function with the parameters."""
         from ...model_core.engine.classify import train_probe
-        from ...model_core.engine.probe_file import save_probe
-        from ...model_core.engine.report import confusion_matrix_png
+        from ...model_core.engine.report import confusion_matrix_png, write_probe_report
 
         raster = self.open_input(parameters, context)
         labels, layer_name = self.labels_path(parameters, context)
         field = self.parameterAsString(parameters, FIELD, context)
         kind = PROBE_KINDS[self.parameterAsEnum(parameters, KIND, context)]
         out_path = self.parameterAsFileOutput(parameters, OUTPUT, context)
-        matrix = self.parameterAsFileOutput(parameters, MATRIX, context) if parameters.get(MATRIX) else None
+        matrix = self.optional_file(parameters, MATRIX, context)
         probe, _ = train_probe(
             raster, self.model(), labels, field, layer=layer_name, kind=kind, cache=self.cache(), feedback=feedback
         )
-        save_probe(probe, out_path)
+        summary = self.save_reported(probe, out_path, feedback)
         report = probe.report
-        summary = report.summary() if report is not None else ""
-        feedback.info(summary)
-        if matrix and report is not None and report.confusion:
+        matrix = matrix if matrix and report is not None and report.confusion else None
+        if matrix:
             confusion_matrix_png(report, matrix)
+        report_file = self.optional_file(parameters, REPORT_FILE, context) if report is not None else None
+        if report_file:
+            write_probe_report(report, report_file)
+        held_out = None if report is None or report.held_out is None else report.held_out.accuracy
         return {
             OUTPUT: out_path,
-            MATRIX: matrix if matrix and report is not None and report.confusion else None,
+            MATRIX: matrix,
+            REPORT_FILE: report_file,
             ACCURACY: None if report is None else report.accuracy,
+            HELD_OUT_ACCURACY: held_out,
             REPORT: summary,
         }
+
+    def save_reported(self, probe, out_path: str, feedback) -> str:
+        """Save a fitted probe (of classes or of values) and log its cross-validation; returns that summary."""
+        from ...model_core.engine.probe_file import save_probe
+
+        save_probe(probe, out_path)
+        summary = probe.report.summary() if probe.report is not None else ""
+        feedback.info(summary)
+        return summary
 
 
 class ApplyProbeAlgorithm(GeoMeldAlgorithm):

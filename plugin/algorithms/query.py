@@ -33,6 +33,8 @@ OUTPUT = "OUTPUT"
 MASK = "MASK"
 POLYGONS = "POLYGONS"
 HITS = "HIT_PIXELS"
+BEST = "BEST_SCORE"
+TRY = "THRESHOLD_TO_TRY"
 
 
 class HeatmapAlgorithm(GeoMeldAlgorithm):
@@ -61,6 +63,8 @@ class HeatmapAlgorithm(GeoMeldAlgorithm):
             QgsProcessingParameterVectorDestination(POLYGONS, tr("Polygons"), optional=True, createByDefault=False)
         )
         self.addOutput(QgsProcessingOutputNumber(HITS, tr("Pixels above the threshold")))
+        self.addOutput(QgsProcessingOutputNumber(BEST, tr("Best score")))
+        self.addOutput(QgsProcessingOutputNumber(TRY, tr("Threshold to try when nothing was found")))
 
     def heatmap_options(self, parameters: dict[str, Any], context) -> dict[str, Any]:
         """Keyword arguments of the engine's query functions taken from the common parameters."""
@@ -79,12 +83,24 @@ class HeatmapAlgorithm(GeoMeldAlgorithm):
         feedback.info(tr("Threshold {0:.3f}: {1} pixels.").format(result.threshold, result.hit_pixels))
         if result.places:
             feedback.info(format_places(result.places))
+        if result.threshold_to_try is not None:
+            feedback.info(nothing_found(result.threshold, result.best_score, result.threshold_to_try))
         return {
             OUTPUT: str(result.heatmap),
             MASK: None if result.mask is None else str(result.mask),
             POLYGONS: None if result.polygons is None else str(result.polygons),
             HITS: result.hit_pixels,
+            BEST: result.best_score,
+            TRY: result.threshold_to_try,
         }
+
+
+def nothing_found(threshold: float, best: float, to_try: float) -> str:
+    """The sentence for a query whose pixels all score below the threshold: the best score and a threshold to try."""
+    return tr(
+        "Nothing found: no pixel reaches the threshold {0:.2f}; the best score is {1:.2f}. "
+        "Try a threshold of {2:.2f} to see the closest matches."
+    ).format(threshold, best, to_try)
 
 
 class TextQueryAlgorithm(HeatmapAlgorithm):

@@ -85,7 +85,6 @@ class TrainRegressionAlgorithm(TrainProbeAlgorithm):
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
         """Call the engine function with the parameters."""
-        from ...model_core.engine.probe_file import save_probe
         from ...model_core.engine.regression import train_regression
 
         raster = self.open_input(parameters, context)
@@ -103,15 +102,13 @@ class TrainRegressionAlgorithm(TrainProbeAlgorithm):
             feedback=feedback,
         )
         out_path = self.parameterAsFileOutput(parameters, OUTPUT, context)
-        save_probe(probe, out_path)
-        report = probe.report
-        summary = report.summary() if report is not None else ""
-        feedback.info(summary)
+        summary = self.save_reported(probe, out_path, feedback)
+        random, grouped = (None, None) if probe.report is None else (probe.report.random, probe.report.grouped)
         return {
             OUTPUT: out_path,
-            R2: None if report is None or report.random is None else report.random.r2,
-            GROUP_R2: None if report is None or report.grouped is None else report.grouped.r2,
-            RMSE: None if report is None or report.random is None else report.random.rmse,
+            R2: None if random is None else random.r2,
+            GROUP_R2: None if grouped is None else grouped.r2,
+            RMSE: None if random is None else random.rmse,
             REPORT: summary,
         }
 

@@ -8,7 +8,7 @@ from qgis.PyQt.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QWi
 
 from ..i18n import tr
 from ..layers import add_raster, add_vector, output_path
-from ..styling import stored_threshold, style_class_polygons, style_heatmap
+from ..styling import stored_threshold, style_heatmap, style_place_outlines
 
 
 class ChangeTab(QWidget):
@@ -57,6 +57,6 @@ class ChangeTab(QWidget):
         add_vector(
             results["POLYGONS"],
             tr("Changed places"),
-            lambda layer: style_class_polygons(layer, "rank", None, "area_ha"),
+            style_place_outlines,
         )
         self.dock.show_info(tr("{0} changed pixels.").format(results["HIT_PIXELS"]))

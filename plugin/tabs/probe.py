@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qgis.core import QgsMapLayerProxyModel, QgsProject
 from qgis.gui import QgsFieldComboBox, QgsMapLayerComboBox
+from qgis.PyQt.QtCore import QUrl
 from qgis.PyQt.QtGui import QPixmap
 from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -52,6 +53,9 @@ class ProbeTab(QWidget):
         layout.addRow(self.metrics)
         self.matrix = QLabel()
         layout.addRow(self.matrix)
+        self.report_link = QLabel()
+        self.report_link.setOpenExternalLinks(True)
+        layout.addRow(self.report_link)
         self.apply_button = QPushButton(tr("Apply probe to the raster"))
         self.apply_button.clicked.connect(self.apply)
         layout.addRow(self.apply_button)
@@ -102,13 +106,19 @@ class ProbeTab(QWidget):
             KIND=self.kind.currentIndex(),
             OUTPUT=output_path("probe", ".json"),
             MATRIX=output_path("confusion", ".png"),
+            REPORT_FILE=output_path("probe_report", ".html"),
         )
         return self.dock.run_algorithm(tr("GeoMeld probe training"), "train_probe", parameters, self._trained)
 
     def _trained(self, results: dict) -> None:
         self.probe_path = results["OUTPUT"]
         self.metrics.setText(results["REPORT"])
-        self.matrix.setPixmap(QPixmap(results["MATRIX"]).scaledToWidth(320))
+        if results.get("MATRIX"):
+            self.matrix.setPixmap(QPixmap(results["MATRIX"]).scaledToWidth(320))
+        if results.get("REPORT_FILE"):
+            link = QUrl.fromLocalFile(results["REPORT_FILE"]).toString()
+            text = tr("Open the accuracy report (areas with 95 % intervals)")
+            self.report_link.setText(f'<a href="{link}">{text}</a>')
 
     def apply(self):
         """Classify the raster with the trained probe."""

@@ -31,7 +31,7 @@ from ..i18n import tr
 from ..layers import add_raster, add_vector, labels_layer, output_path, save_vector
 from ..map_tools import PointPickTool
 from ..settings import query_history, remember_query
-from ..styling import stored_threshold, style_class_polygons, style_heatmap
+from ..styling import stored_threshold, style_heatmap, style_place_outlines
 
 
 def example_prompts() -> dict[str, str]:
@@ -130,15 +130,24 @@ class SearchTab(QWidget):
             places = add_vector(
                 results["POLYGONS"],
                 tr("Places: {0}").format(name),
-                lambda layer: style_class_polygons(layer, "rank", None, "area_ha"),
+                style_place_outlines,
             )
             self.threshold.blockSignals(True)
             self.threshold.setValue(round(100 * stored_threshold(self.heatmap)))
             self.threshold.blockSignals(False)
             self.threshold_label.setText(f"{self.threshold.value() / 100:.2f}")
             self.list_places(places)
+            if results.get("THRESHOLD_TO_TRY") is not None:
+                self.dock.show_warning(self.nothing_found(name, results["BEST_SCORE"], results["THRESHOLD_TO_TRY"]))
 
         return done
+
+    def nothing_found(self, name: str, best: float, to_try: float) -> str:
+        """The panel's sentence when no pixel reached the threshold: the best score and where to move the slider."""
+        return tr(
+            "Nothing found for '{0}': no pixel reaches the threshold {1:.2f}; the best score is {2:.2f}. "
+            "Move the threshold slider to {3:.2f} to see the closest matches."
+        ).format(name, self.threshold.value() / 100, best, to_try)
 
     # ---- results ----------------------------------------------------------------------------------------------------
     def restyle(self, value: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qgis.gui import QgsFileWidget
-from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QSpinBox, QWidget
+from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from ..i18n import tr
 from ..settings import GeoMeldSettings, available_providers, load_settings, save_settings
@@ -51,6 +51,12 @@ class SettingsTab(QWidget):
         self.provider.addItems(available_providers())
         self.provider.setCurrentText(settings.provider)
         layout.addRow(tr("Device"), self.provider)
+        self.true_colour = QCheckBox(tr("Show Sentinel-2 rasters in true colour (B04, B03, B02)"))
+        self.true_colour.setToolTip(
+            tr("When the chosen raster shows its first three bands (coastal, blue, green), show it in true colour.")
+        )
+        self.true_colour.setChecked(settings.true_colour)
+        layout.addRow(self.true_colour)
         self.save_button = QPushButton(tr("Save settings"))
         self.save_button.clicked.connect(self.save)
         layout.addRow(self.save_button)
@@ -67,6 +73,7 @@ class SettingsTab(QWidget):
             tile_size=self.tile.value(),
             threads=self.threads.value(),
             provider=self.provider.currentText(),
+            true_colour=self.true_colour.isChecked(),
         )
 
     def save(self) -> GeoMeldSettings:
