@@ -353,8 +353,9 @@ def test_held_out_polygons_areas_and_report_on_aberystwyth(geomeld_model, tmp_pa
     assert probe.colours == [meaning["forest"], meaning["grassland"], meaning["built-up area"], meaning["water"]]
     page = write_probe_report(report, tmp_path / "report.html").read_text()
     assert "Held-out validation" in page and "Olofsson" in page and "95 % interval" in page
+    assert report.device == geomeld_model.device and f"Model run on: {geomeld_model.device}" in page
     stored = json.loads(write_probe_report(report, tmp_path / "report.json").read_text())
-    assert stored["held_out"]["groups"] == 40 and len(stored["areas"]) == 4
+    assert stored["held_out"]["groups"] == 40 and len(stored["areas"]) == 4 and stored["device"] == report.device
     save_probe(probe, tmp_path / "probe.json")
     assert load_probe(tmp_path / "probe.json").report == report
 

@@ -17,6 +17,7 @@ from training.data.sample import LULC_CLASSES
 from training.data.terramesh import TerraMesh
 from training.losses import band_dropout, ema_momentum, info_nce
 from training.objective import LOSS_NAMES
+from training.plots import plot_losses
 from training.pretrain import CHECKPOINT, LOG_NAME, PLOT_NAME, Pretraining, load_config, pretrain
 from training.teachers.galileo import default_teacher_dir
 
@@ -133,3 +134,10 @@ def test_ema_schedule_and_infonce_prefer_matching_pairs() -> None:
     embeddings = torch.nn.functional.normalize(torch.randn(8, 16, generator=torch.Generator().manual_seed(1)), dim=1)
     scale = torch.tensor(math.log(10.0))
     assert info_nce(embeddings, embeddings, scale) < info_nce(embeddings, embeddings.roll(1, dims=0), scale)
+
+
+def test_losses_plot_accepts_a_loss_added_on_resume(tmp_path: Path) -> None:
+    log = tmp_path / LOG_NAME
+    log.write_text("step,seconds,total,text_anchor\n1,1.0,3.0,\n2,2.0,2.5,\n3,3.0,2.0,4.1\n")
+    plot_losses(log, tmp_path / PLOT_NAME)
+    assert (tmp_path / PLOT_NAME).stat().st_size > 1000

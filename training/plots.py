@@ -25,7 +25,9 @@ def read_log(path: Path) -> dict[str, list[float]]:
         rows = list(csv.DictReader(handle))
     if not rows:
         return {}
-    return {key: [float(row[key]) for row in rows] for key in rows[0]}
+    return {
+        key: [float(row[key]) if row[key] else float("nan") for row in rows] for key in rows[0]
+    }  # "" = not logged yet
 
 
 def smooth(values: list[float], window: int) -> np.ndarray:

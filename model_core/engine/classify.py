@@ -88,6 +88,7 @@ def train_probe(
         groups=samples.groups,
     )
     if probe.report is not None:
+        probe.report.device = getattr(model, "device", "")
         probe.report.warnings.extend(samples.warnings)
         feedback.check_cancelled()
         add_area_table(probe, EmbeddingFile(embedding.path))

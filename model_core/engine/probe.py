@@ -44,6 +44,7 @@ class ProbeReport:
     held_out: HeldOutScores | None = None
     areas: list[ClassArea] = field(default_factory=list)
     area_source: str = ""
+    device: str = ""  # where the model ran for the job that trained the probe (ONNX Runtime's provider)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dictionary."""

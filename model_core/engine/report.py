@@ -90,6 +90,8 @@ def report_html(report: ProbeReport, title: str = "GeoMeld probe report") -> str
     """The report as one HTML page: samples, pixel and held-out validation, the area table and its notes."""
     names = report.class_names
     parts = [f"<h1>{html.escape(title)}</h1>", _table(("class", "samples"), list(report.samples.items()))]
+    if report.device:
+        parts.append(f"<p>Model run on: {html.escape(report.device)}</p>")
     parts.append(
         _scores(
             f"{report.folds}-fold cross-validation over pixels",
