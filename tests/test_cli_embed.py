@@ -12,6 +12,7 @@ import pytest
 from osgeo import gdal
 
 from model_core.io import open_raster
+from model_core.runtime import read_card
 
 from .conftest import REPO_ROOT, shared
 
@@ -93,7 +94,8 @@ def test_per_pixel_embedding_raster(weights_dir, tmp_path):
     result = _embed(str(raster), "--stride", "4", "--out", str(out), weights=weights_dir)
     assert result.returncode == 0, result.stderr
     dataset = gdal.Open(str(out))
-    assert (dataset.RasterXSize, dataset.RasterYSize, dataset.RasterCount) == (128, 128, 64)
+    dim = read_card(weights_dir)["embedding_dim"]
+    assert (dataset.RasterXSize, dataset.RasterYSize, dataset.RasterCount) == (128, 128, dim)
     assert dataset.GetProjection()
 
 

@@ -20,6 +20,7 @@ TASKS = {
     "EuroSAT zero-shot",
     "text-to-image retrieval",
     "Sen1Floods11 water",
+    "Aberystwyth text query",
 }
 
 

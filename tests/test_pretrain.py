@@ -138,6 +138,6 @@ def test_ema_schedule_and_infonce_prefer_matching_pairs() -> None:
 
 def test_losses_plot_accepts_a_loss_added_on_resume(tmp_path: Path) -> None:
     log = tmp_path / LOG_NAME
-    log.write_text("step,seconds,total,text_anchor\n1,1.0,3.0,\n2,2.0,2.5,\n3,3.0,2.0,4.1\n")
+    log.write_text("step,seconds,lr,total,text_anchor\n1,1.0,0.1,3.0,\n2,2.0,0.1,2.5,\n3,3.0,0.1,2.0,4.1\n")
     plot_losses(log, tmp_path / PLOT_NAME)
     assert (tmp_path / PLOT_NAME).stat().st_size > 1000

@@ -4,6 +4,7 @@ float raster, the probe file format, and refusals."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -80,7 +81,7 @@ def test_ndvi_probe_reports_held_out_group_r2(zones, tmp_path, capsys):
     assert "target 'ndvi': 320 samples" in by_site
     assert r2_of(by_site, "5-fold cross-validation, random folds") > 0.95
     held_out_site = r2_of(by_site, "held-out groups ('site', 5 groups, 5 folds)")
-    assert -1.0 < held_out_site < r2_of(by_site, "5-fold")  # five very different places: little carries over
+    assert math.isfinite(held_out_site) and held_out_site < r2_of(by_site, "5-fold")  # little carries over
     assert main([*args, "--group-field", "block"]) == 0
     assert r2_of(capsys.readouterr().out, "held-out groups ('block', 20 groups, 5 folds)") > 0.9
     report = load_regression_probe(probe_path).report

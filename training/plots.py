@@ -25,9 +25,8 @@ def read_log(path: Path) -> dict[str, list[float]]:
         rows = list(csv.DictReader(handle))
     if not rows:
         return {}
-    return {
-        key: [float(row[key]) if row[key] else float("nan") for row in rows] for key in rows[0]
-    }  # "" = not logged yet
+    # A loss added to a resumed run has no value ("") in the rows logged before it.
+    return {key: [float(row[key]) if row[key] else float("nan") for row in rows] for key in rows[0]}
 
 
 def smooth(values: list[float], window: int) -> np.ndarray:
