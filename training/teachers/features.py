@@ -12,15 +12,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model_core.bands import MODEL_BANDS
-from training.teachers.galileo import GALILEO_S2_BANDS, GalileoNano
-from training.teachers.presto import PRESTO_S2_BANDS, Presto
+from training.teachers.galileo import GalileoNano
+from training.teachers.presto import Presto
+from training.teachers.targets import BATCH, GALILEO_CHANNELS, PATCH_SIZE, PRESTO_CHANNELS
 
-PATCH_SIZE = 8
 PIXEL_STEP = 4
-BATCH = 32
-GALILEO_CHANNELS = [MODEL_BANDS.index(band) for band in GALILEO_S2_BANDS]
-PRESTO_CHANNELS = [MODEL_BANDS.index(band) for band in PRESTO_S2_BANDS]
 
 
 class TeacherFeatures:
