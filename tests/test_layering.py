@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT
 
 FORBIDDEN: dict[str, set[str]] = {
     "model_core": {"qgis", "PyQt5", "PyQt6", "sip", "torch", "training", "plugin"},

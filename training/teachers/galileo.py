@@ -2,8 +2,8 @@
 
 The project's own implementation of the public nasaharvest/galileo encoder (MIT): a ViT over space-time patch tokens,
 one token per channel group, with flexible patch sizes. It reproduces the reference's outputs to ~1e-6 (see
-tests/test_teacher_galileo.py) and is faster at inference: masked tokens are dropped and, when every sample keeps the
-same number of tokens, attention runs without a mask.
+tests/training/test_teacher_galileo.py) and is faster at inference: masked tokens are dropped and, when every sample
+keeps the same number of tokens, attention runs without a mask.
 """
 
 from __future__ import annotations

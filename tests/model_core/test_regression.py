@@ -16,8 +16,8 @@ from model_core.cli import main
 from model_core.engine.probe_file import load_probe, load_regression_probe, probe_task, save_probe
 from model_core.engine.regression import RegressionSamples, fit_regression, samples_from_table
 from model_core.errors import LabelInputError, ProbeFileError
+from tests.conftest import shared
 
-from .conftest import shared
 from .test_batch import cli
 from .test_zonal import to_wgs84, write_layer
 
@@ -73,6 +73,7 @@ def zones(weights_dir, tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # cross-validation over five sites
 def test_ndvi_probe_reports_held_out_group_r2(zones, tmp_path, capsys):
     probe_path = tmp_path / "ndvi.json"
     args = ["probe", "fit", "--table", str(zones), "--target", "ndvi", "--out", str(probe_path)]

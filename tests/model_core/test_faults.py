@@ -20,7 +20,9 @@ from osgeo import gdal
 
 from model_core.atomic import temporary_owner
 from tests.conftest import REPO_ROOT, shared
-from tests.test_bad_input import _file_size_limit, assert_refused, cli, files_in
+from tests.model_core.test_bad_input import _file_size_limit, assert_refused, cli, files_in
+
+pytestmark = pytest.mark.slow  # child processes killed and restarted
 
 SCENE = "rsgislib_aberystwyth_s2/s2_20210527_aberystwyth_10band_sref_x1000.tif"
 WINDOW = 640

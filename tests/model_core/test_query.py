@@ -272,6 +272,7 @@ def water_and_land_pixels(path: Path, count: int = 3) -> list[tuple[int, int]]:
     return pixels
 
 
+@pytest.mark.slow  # an untiled run of a whole raster
 def test_score_maps_tiled_equal_an_untiled_run(geomeld_model, tmp_path, monkeypatch):
     """Query by example and a text query on a real 1700 x 1700 px raster (demo scene: sea, lagoons, marsh, farmland),
     embedded in 2 x 2 tiles of the default size and in one piece: no score differs by more than 0.02 (896 px tiles

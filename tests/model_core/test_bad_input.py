@@ -1,5 +1,5 @@
-"""Bad input, faults and odd rasters through the CLI, Processing and the engine: each is refused with one clear
-sentence (or handled), nothing crashes, and no partial output file is left behind.
+"""Bad input, faults and odd rasters through the CLI and the engine (Processing: tests/plugin/test_bad_input.py):
+each is refused with one clear sentence (or handled), nothing crashes, and no partial output file is left behind.
 
 A fully clouded patch (every Sentinel-2 band saturated) is not refused: GeoMeld has no cloud mask, so the patch embeds
 like any other raster and gets one near-constant embedding, which a probe or zero-shot map gives a single class.
@@ -39,7 +39,6 @@ from model_core.feedback import Feedback
 from model_core.io import Window, open_raster
 from model_core.runtime import load_model, sha256_file
 from tests.conftest import REPO_ROOT, shared
-from tests.test_plugin_processing import monkeypatch_module, processing  # noqa: F401 - fixtures used below
 
 CHIP = "terramesh_examples/S2L1C/637U_59R_1_3.tif"
 RGB_CHIP = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
@@ -130,12 +129,6 @@ def wgs84() -> osr.SpatialReference:
     srs.ImportFromEPSG(4326)
     srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     return srs
-
-
-@pytest.fixture(scope="module")
-def qgis_processing(processing):  # noqa: F811 - the plugin tests' fixture: Processing with test weights and cache
-    """The `processing` module, initialised with GeoMeld loaded."""
-    return processing
 
 
 @pytest.fixture(autouse=True)
@@ -243,48 +236,6 @@ def test_cli_labels_outside_the_raster(weights_dir, tmp_path, out):
     args = ["probe", "fit", shared(CHIP), labels, "--field", "class", "--out", out / "probe.json"]
     result = cli(args, weights_dir, tmp_path)
     assert_refused(result, "lie outside the raster")
-    assert files_in(out) == []
-
-
-# ---- Processing ------------------------------------------------------------------------------------------------------
-def test_processing_band_list_with_the_wrong_count(qgis_processing, out):
-    from qgis.core import QgsProcessingException
-
-    with pytest.raises(QgsProcessingException, match="has 13 bands but the band list names 4"):
-        qgis_processing.run(
-            "geomeld:embed", {"INPUT": str(shared(CHIP)), "BANDS": "B02,B03,B04,B08", "OUTPUT": str(out / "e.tif")}
-        )
-    assert files_in(out) == []
-
-
-def test_processing_empty_text_query(qgis_processing, out):
-    from qgis.core import QgsProcessingException
-
-    with pytest.raises(QgsProcessingException, match="empty"):
-        qgis_processing.run(
-            "geomeld:text_query", {"INPUT": str(shared(CHIP)), "TEXT": "  ", "OUTPUT": str(out / "h.tif")}
-        )
-    assert files_in(out) == []
-
-
-def test_processing_single_class_labels(qgis_processing, tmp_path, out):
-    from qgis.core import QgsProcessingException
-
-    labels = write_points(tmp_path / "one.gpkg", [p for p in chip_points() if p[2] == "west"], chip_srs())
-    parameters = {"INPUT": str(shared(CHIP)), "LABELS": str(labels), "FIELD": "class", "OUTPUT": str(out / "p.json")}
-    with pytest.raises(QgsProcessingException, match="only one class"):
-        qgis_processing.run("geomeld:train_probe", parameters)
-    assert files_in(out) == []
-
-
-def test_processing_pickle_offered_as_probe(qgis_processing, tmp_path, out):
-    from qgis.core import QgsProcessingException
-
-    probe = tmp_path / "probe.json"
-    probe.write_bytes(pickle.dumps(["not", "a", "probe"]))
-    parameters = {"INPUT": str(shared(CHIP)), "PROBE": str(probe), "OUTPUT": str(out / "classes.tif")}
-    with pytest.raises(QgsProcessingException, match="Python pickle"):
-        qgis_processing.run("geomeld:apply_probe", parameters)
     assert files_in(out) == []
 
 
@@ -634,40 +585,3 @@ def test_no_proj_data_warning(weights_dir, tmp_path, workspace, out):
     )
     assert result.returncode == 0, result.stderr
     assert "PROJ" not in result.stderr
-
-
-def test_processing_output_over_its_input(qgis_processing, workspace, out):
-    from qgis.core import QgsProcessingException
-
-    before = digest(workspace)
-    scene = str(workspace / "scene.tif")
-    with pytest.raises(QgsProcessingException, match="would overwrite the input"):
-        qgis_processing.run("geomeld:clusters", {"INPUT": scene, "CLUSTERS": 3, "OUTPUT": scene})
-    labels = str(workspace / "labels.gpkg")
-    with pytest.raises(QgsProcessingException, match="would overwrite the input"):
-        qgis_processing.run(
-            "geomeld:train_probe",
-            {"INPUT": scene, "LABELS": labels, "FIELD": "class", "OUTPUT": str(out / "p.json"), "MATRIX": labels},
-        )
-    with pytest.raises(QgsProcessingException, match="would overwrite the input"):
-        qgis_processing.run(
-            "geomeld:apply_probe",
-            {
-                "INPUT": scene,
-                "PROBE": str(workspace / "probe.json"),
-                "OUTPUT": str(out / "c.tif"),
-                "PROBABILITIES": str(workspace / "probe.npz"),
-            },
-        )
-    assert digest(workspace) == before and files_in(out) == []
-
-
-def test_processing_scale_and_damaged_raster(qgis_processing, tmp_path, out):
-    from qgis.core import QgsProcessingException
-
-    with pytest.raises(QgsProcessingException, match="reflectance scale must be a positive number"):
-        qgis_processing.run("geomeld:embed", {"INPUT": str(shared(CHIP)), "SCALE": 0, "OUTPUT": str(out / "e.tif")})
-    broken = truncated_copy(shared(CHIP), tmp_path / "broken.tif")
-    with pytest.raises(QgsProcessingException, match="'.*broken.tif' cannot be read"):
-        qgis_processing.run("geomeld:embed", {"INPUT": str(broken), "OUTPUT": str(out / "e.tif")})
-    assert files_in(out) == []

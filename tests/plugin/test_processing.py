@@ -31,7 +31,6 @@ from model_core.engine.classmap import class_names_of
 from tests.conftest import LULC_NAMES, PROBE_CHIP, lulc_label_points, shared
 from tests.sentinel2_product import build_l1c_product
 
-QGIS_PLUGINS = "/usr/share/qgis/python/plugins"
 CHIP = "terramesh_examples/S2L2A/637U_59R_1_3.tif"
 CHIP_L1C = "terramesh_examples/S2L1C/637U_59R_1_3.tif"
 RGB_CHIP = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
@@ -46,29 +45,6 @@ def read_band(path: str):
     """Band 1 of a raster as an array."""
     dataset = gdal.Open(path)
     return dataset.GetRasterBand(1).ReadAsArray()
-
-
-@pytest.fixture(scope="module")
-def processing(loaded_plugin, weights_dir, monkeypatch_module, tmp_path_factory):
-    """Processing initialised, with GeoMeld's weights and cache pointed at test folders."""
-    if QGIS_PLUGINS not in sys.path:
-        sys.path.append(QGIS_PLUGINS)
-    from processing.core.Processing import Processing
-
-    monkeypatch_module.setenv("GEOMELD_WEIGHTS_DIR", str(weights_dir))
-    monkeypatch_module.setenv("GEOMELD_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    Processing.initialize()
-    import processing as processing_module
-
-    return processing_module
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    """A monkeypatch that lasts for the module."""
-    patch = pytest.MonkeyPatch()
-    yield patch
-    patch.undo()
 
 
 def lulc_points(per_class: int = 8) -> QgsVectorLayer:

@@ -10,8 +10,7 @@ from osgeo import gdal, ogr, osr
 from model_core.cli import main
 from model_core.engine.embedding import EmbeddingFile
 from model_core.engine.zonal import read_table, table_embeddings
-
-from .conftest import shared
+from tests.conftest import shared
 
 CHIP = "terramesh_examples/S2L2A/433D_629L_3_1.tif"
 LULC = "terramesh_examples/LULC/433D_629L_3_1.tif"

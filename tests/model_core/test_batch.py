@@ -27,12 +27,14 @@ from model_core.engine.batch import (
     run_batch,
 )
 from model_core.engine.embedding import EmbeddingFile
-
-from .conftest import REPO_ROOT, shared
+from tests.conftest import REPO_ROOT, shared
 
 L2A = "terramesh_examples/S2L2A/433D_629L_3_1.tif"
 L1C = "terramesh_examples/S2L1C/433D_629L_3_1.tif"  # the same place and stem as L2A: names get the folder in front
 PATCH = "bigearthnet_v2_s2/patches/S2A_MSIL2A_20170613T101031_N9999_R022_T33UUP_37_89.tif"
+
+
+pytestmark = pytest.mark.slow  # a Dask LocalCluster with two workers
 
 
 def cli(*args: str, weights: Path, cache: Path) -> subprocess.CompletedProcess:

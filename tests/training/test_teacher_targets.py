@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import shared
 from training.data.pack import SourcePlan, pack
 from training.data.packed import PackedDataset, collate
 from training.data.slovenia import SloveniaEOPatch
@@ -20,12 +21,11 @@ from training.teachers.galileo import default_teacher_dir
 from training.teachers.store import MANIFEST, read_manifest, targets_folder
 from training.teachers.targets import PATCH_SIZE, POINTS_PER_SAMPLE, compute_targets
 
-from .conftest import shared
-
 TEACHERS = default_teacher_dir()
-pytestmark = pytest.mark.skipif(
-    not (TEACHERS / "galileo_nano").exists(), reason=f"teacher encoders not available: {TEACHERS}"
-)
+pytestmark = [
+    pytest.mark.slow,  # teacher encoders over a pack
+    pytest.mark.skipif(not (TEACHERS / "galileo_nano").exists(), reason=f"teacher encoders not available: {TEACHERS}"),
+]
 DISTIL_LOSSES = ("distil_tokens", "distil_pooled", "distil_pixels")
 
 

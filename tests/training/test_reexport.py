@@ -12,12 +12,11 @@ import torch.nn.functional as F  # noqa: N812 - conventional alias
 
 from model_core.io import Window, open_raster
 from model_core.runtime import CARD_NAME, IMAGE_ENCODER, load_model, read_card, sha256_file
+from tests.conftest import shared
 from training.export import image_parity
 from training.model import GeoMeldConfig, GlobalResponseNorm, ImageEncoder, fold_response_norms
 from training.onnx_weights import image_encoder_from_onnx
 from training.reexport import FOLD_MIN_COSINE, SIMPLIFICATIONS, reexport
-
-from .conftest import shared
 
 
 def _randomised(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from model_core.runtime import load_model, read_card, sha256_file
-
-from .conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT
 
 BUNDLED = REPO_ROOT / "resources" / "model"
 

@@ -10,6 +10,7 @@ from osgeo import gdal
 from model_core.bands import MODEL_BANDS, S1_BANDS
 from model_core.io import Window, open_raster
 from model_core.tokenizer import GLOSSARY, TextTokenizer
+from tests.conftest import shared
 from training.model import (
     INPUT_MULTIPLE,
     GeoMeldConfig,
@@ -18,8 +19,6 @@ from training.model import (
     make_ema_teacher,
     random_patch_mask,
 )
-
-from .conftest import shared
 
 S1_CHANNELS = slice(len(MODEL_BANDS) - len(S1_BANDS), len(MODEL_BANDS))
 

@@ -17,11 +17,10 @@ from model_core.errors import ModelWeightsError, QueryInputError
 from model_core.io import Window, open_raster
 from model_core.runtime import CODE_SCALE, CODE_ZERO_POINT, get_model, load_model, pad_to_multiple, sha256_file
 from model_core.tokenizer import GLOSSARY, TextTokenizer
+from tests.conftest import REPO_ROOT, shared
 from training.export import export_model
 from training.export import main as export_main
 from training.model import GeoMeldConfig, build_model
-
-from .conftest import REPO_ROOT, shared
 
 PATCHES = {
     "eurosat": ("eurosat_ms/River/River_1237.tif", "eurosat", None),

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import teacher_golden
 from training.teachers.galileo import (
     GALILEO_S2_BANDS,
     S2_GROUPS,
@@ -16,8 +17,6 @@ from training.teachers.galileo import (
     GalileoNano,
     default_teacher_dir,
 )
-
-from .conftest import teacher_golden
 
 TEACHERS = default_teacher_dir()
 GOLDEN = TEACHERS / "golden" / "galileo_nano_golden.npz"

@@ -17,7 +17,10 @@ QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # Debian's qgis_process wrapper scri
 CHIP = "terramesh_examples/S2L2A/637U_59R_1_3.tif"
 RGB_CHIP = "terramesh_examples/S2RGB/637U_59R_1_3.tif"
 
-pytestmark = pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_process is not installed")
+pytestmark = [
+    pytest.mark.slow,  # qgis_process started per algorithm
+    pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_process is not installed"),
+]
 
 
 @pytest.fixture(scope="module")

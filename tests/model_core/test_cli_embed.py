@@ -13,8 +13,7 @@ from osgeo import gdal
 
 from model_core.io import open_raster
 from model_core.runtime import read_card
-
-from .conftest import REPO_ROOT, shared
+from tests.conftest import REPO_ROOT, shared
 
 AUTO_LAYOUT_RASTERS = (
     "bigearthnet_v2_s2/patches/S2A_MSIL2A_20170613T101031_N9999_R022_T33UUP_37_89.tif",

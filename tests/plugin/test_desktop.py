@@ -19,6 +19,7 @@ QGIS_DESKTOP = "/usr/bin/qgis.bin"  # Debian's `qgis` is a wrapper script around
 CHIP = "terramesh_examples/S2L2A/637U_59R_1_3.tif"
 
 pytestmark = [
+    pytest.mark.slow,  # QGIS desktop started as a process
     pytest.mark.skipif(not os.path.exists(QGIS_DESKTOP), reason="QGIS desktop is not installed"),
     # QGIS's main window needs a clipboard, which Qt's offscreen platform lacks (QgsClipboard crashes at start).
     pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="QGIS desktop needs an X display (xvfb-run)"),

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import REPO_ROOT, shared
 from training.data.pack import SourcePlan, pack
 from training.data.packed import PackedDataset
 from training.data.sample import LULC_CLASSES
@@ -21,7 +22,7 @@ from training.plots import plot_losses
 from training.pretrain import CHECKPOINT, LOG_NAME, PLOT_NAME, Pretraining, load_config, pretrain
 from training.teachers.galileo import default_teacher_dir
 
-from .conftest import REPO_ROOT, shared
+pytestmark = pytest.mark.slow  # training steps
 
 
 def land_cover_caption(lulc: np.ndarray) -> str:

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import teacher_golden
 from training.teachers.galileo import default_teacher_dir
 from training.teachers.presto import PRESTO_CHANNELS, PRESTO_S2_BANDS, Presto, s2_pixel_inputs
-
-from .conftest import teacher_golden
 
 TEACHERS = default_teacher_dir()
 GOLDEN = TEACHERS / "golden" / "presto_golden.npz"
