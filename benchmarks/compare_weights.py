@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.encoder_throughput import time_onnx  # noqa: E402
 from benchmarks.engine import timed  # noqa: E402
 from benchmarks.mosaic import mosaic_vrt  # noqa: E402
+from model_core.defaults import DEFAULT_OVERLAP, DEFAULT_TILE  # noqa: E402
 from model_core.demo import demo_scene_path  # noqa: E402
-from model_core.engine.embedding import DEFAULT_OVERLAP, DEFAULT_TILE, embed_raster, open_embedding  # noqa: E402
+from model_core.engine.embedding import embed_raster, open_embedding  # noqa: E402
 from model_core.engine.grid import aligned_tiles  # noqa: E402
 from model_core.io import open_raster  # noqa: E402
 from model_core.runtime import load_model  # noqa: E402

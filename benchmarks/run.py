@@ -27,12 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.engine import ndvi_points, timed  # noqa: E402
 from benchmarks.mosaic import mosaic_vrt  # noqa: E402
 from benchmarks.query import QUERIES, median_seconds  # noqa: E402
+from model_core.defaults import DEFAULT_OVERLAP, DEFAULT_TILE  # noqa: E402
 from model_core.demo import demo_scene_path  # noqa: E402
 from model_core.engine import prompts  # noqa: E402
 from model_core.engine.cache import EmbeddingCache  # noqa: E402
 from model_core.engine.classify import apply_probe, train_probe  # noqa: E402
 from model_core.engine.codebook import load_codebook  # noqa: E402
-from model_core.engine.embedding import DEFAULT_OVERLAP, DEFAULT_TILE, embed_raster  # noqa: E402
+from model_core.engine.embedding import embed_raster  # noqa: E402
 from model_core.engine.grid import aligned_tiles  # noqa: E402
 from model_core.engine.query import text_query  # noqa: E402
 from model_core.io import SentinelRaster, Window, open_raster  # noqa: E402

@@ -20,6 +20,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from .algorithms.base import BANDS, DEVICE_NOTE, INPUT, SCALE
 from .i18n import tr
 from .settings import load_settings
 from .styling import FALSE_COLOUR, TRUE_COLOUR, layer_band_names, shows_first_bands, style_composite
@@ -188,7 +189,7 @@ class GeoMeldDock(QgsDockWidget):
         if value is not None and not (value > 0 and value != float("inf")):
             self.show_error(tr("The reflectance scale must be a positive number such as 10000 or 1000."))
             return None
-        return {"INPUT": layer.source(), "BANDS": self.bands_edit.text().strip(), "SCALE": value}
+        return {INPUT: layer.source(), BANDS: self.bands_edit.text().strip(), SCALE: value}
 
     # ---- running jobs -----------------------------------------------------------------------------------------------
     def run_algorithm(
@@ -213,8 +214,8 @@ class GeoMeldDock(QgsDockWidget):
             """Add the results to the map; a failure there is one message too."""
             self._finish()
             self.progress.setValue(100)
-            if results.get("DEVICE_NOTE"):
-                self.show_warning(results["DEVICE_NOTE"])
+            if results.get(DEVICE_NOTE):
+                self.show_warning(results[DEVICE_NOTE])
             try:
                 on_success(results)
             except Exception as exc:  # noqa: BLE001 - shown as one sentence

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 
 from qgis.core import QgsSettings
 
+from ..model_core.defaults import DEFAULT_TILE
 from ..model_core.devices import CPU, offered_devices, providers_for
 
 PREFIX = "geomeld/"
@@ -23,7 +24,7 @@ class GeoMeldSettings:
     cache_dir: str = ""
     output_dir: str = ""
     cache_cap_mb: int = 2048
-    tile_size: int = 1408  # model_core.engine.embedding.DEFAULT_TILE (not imported: numpy may be missing here)
+    tile_size: int = DEFAULT_TILE
     threads: int = 0
     provider: str = CPU
     true_colour: bool = True  # show a chosen Sentinel-2 raster drawn in its first three bands in true colour

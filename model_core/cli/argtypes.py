@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from osgeo import osr
 
+from ..defaults import MAX_CLASSES, MAX_STRIDE
+
 osr.UseExceptions()
 
 
@@ -54,8 +56,7 @@ non_negative_int = whole_number(0)
 positive_number = number(0.0, above=True)
 non_negative_number = number(0.0)
 finite_number = number()
-STRIDE = whole_number(1, 16)
-MAX_CLASSES = 254  # a class raster is uint8 with 0 as nodata (model_core.engine.classmap.MAX_CLASSES)
+STRIDE = whole_number(1, MAX_STRIDE)
 
 
 def cluster_count(text: str) -> int | None:

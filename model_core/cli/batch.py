@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+from ..defaults import ENCODINGS
 from ..engine.batch import (
     EMBEDDED,
     FAILED,
@@ -46,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out-dir", required=True, help="folder for the embedding rasters (created)")
     add_cluster_options(parser)
     parser.add_argument("--stride", type=STRIDE, default=1, help="one embedding every N pixels, 1-16 (default 1)")
-    parser.add_argument("--encoding", choices=("int8", "float32"), default="int8", help="storage of the values")
+    parser.add_argument("--encoding", choices=ENCODINGS, default=ENCODINGS[0], help="storage of the values")
     add_model_options(parser)
     add_raster_options(parser)
     parser.set_defaults(func=run)
@@ -68,7 +69,7 @@ def options_from_args(args: argparse.Namespace) -> RasterOptions:
         scale=args.scale,
         threads=args.threads,
         stride=getattr(args, "stride", 1),
-        encoding=getattr(args, "encoding", "int8"),
+        encoding=getattr(args, "encoding", ENCODINGS[0]),
     )
 
 

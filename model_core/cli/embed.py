@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_path
+from ..defaults import ENCODINGS
 from ..errors import GeoMeldError
 from ..feedback import Feedback
 from ..io import SentinelRaster, Window
@@ -38,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, help="output: .npz for --pooled/--text, .tif for per-pixel embeddings")
     parser.add_argument("--stride", type=STRIDE, default=1, help="per-pixel output: one embedding every N pixels")
     parser.add_argument(
-        "--encoding", choices=("int8", "float32"), default="int8", help="per-pixel output: storage of the values"
+        "--encoding", choices=ENCODINGS, default=ENCODINGS[0], help="per-pixel output: storage of the values"
     )
     parser.add_argument("--pca", help="per-pixel output: also write a PCA colour preview (RGB GeoTIFF)")
     add_model_options(parser)

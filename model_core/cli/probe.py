@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..defaults import DEFAULT_SUGGESTIONS, MAX_PER_CLASS, PROBE_KINDS, REGRESSION_KINDS
 from ..errors import reading
 from ..feedback import Feedback
 from . import (
@@ -46,12 +47,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--out", required=True, help="probe file to write (.json, with a .npz beside it)")
     fit.add_argument(
         "--kind",
-        choices=(*regression.CLASSIFIER_KINDS, "ridge"),
+        choices=(*PROBE_KINDS, REGRESSION_KINDS[0]),
         help="logistic (default), random_forest or knn; with --target: ridge (default) or random_forest",
     )
     regression.add_fit_options(fit)
     fit.add_argument(
-        "--max-per-class", type=positive_int, default=1000, help="samples per class at most (default 1000)"
+        "--max-per-class",
+        type=positive_int,
+        default=MAX_PER_CLASS,
+        help=f"samples per class at most (default {MAX_PER_CLASS})",
     )
     fit.add_argument("--confusion", help="also write the cross-validated confusion matrix as a PNG")
     fit.add_argument(
@@ -75,7 +79,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     apply.add_argument("--probabilities", help="also write per-class probabilities (float32 GeoTIFF)")
     apply.add_argument("--uncertainty", help="also write the uncertainty (1 - margin, float32 GeoTIFF)")
     apply.add_argument("--suggest", help="also write points to label next (GeoPackage)")
-    apply.add_argument("--suggestions", type=positive_int, default=20, help="number of points to suggest (default 20)")
+    apply.add_argument(
+        "--suggestions",
+        type=positive_int,
+        default=DEFAULT_SUGGESTIONS,
+        help=f"number of points to suggest (default {DEFAULT_SUGGESTIONS})",
+    )
     add_class_map_options(apply)
     declare_files(
         apply,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..defaults import DEFAULT_THRESHOLD, DEFAULT_TOP_K
 from ..feedback import Feedback
 from . import add_model_options, add_raster_options, declare_files, model_from_args, raster_from_args
 from .argtypes import finite_number, positive_int
@@ -18,7 +19,9 @@ def add_hit_options(parser: argparse.ArgumentParser, threshold_help: str) -> Non
     """--mask-out, --polygons-out, --top-k and --threshold."""
     parser.add_argument("--mask-out", help="also write the hit mask (uint8 GeoTIFF: 1 hit, 0 other, 255 nodata)")
     parser.add_argument("--polygons-out", help="also write the hit regions as a GeoPackage with score and area_ha")
-    parser.add_argument("--top-k", type=positive_int, default=20, help="number of places to list (default 20)")
+    parser.add_argument(
+        "--top-k", type=positive_int, default=DEFAULT_TOP_K, help=f"number of places to list (default {DEFAULT_TOP_K})"
+    )
     parser.add_argument("--threshold", type=finite_number, default=None, help=threshold_help)
 
 
@@ -47,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--text", required=True, help="what to look for, e.g. 'flooded fields' or 'water, not sea'")
     parser.add_argument("--negative", action="append", default=[], help="a text to exclude (repeatable)")
     parser.add_argument("--out", required=True, help="output heatmap GeoTIFF (float32, 0..1)")
-    add_hit_options(parser, "hit threshold on the 0..1 heatmap (default 0.5)")
+    add_hit_options(parser, f"hit threshold on the 0..1 heatmap (default {DEFAULT_THRESHOLD})")
     parser.add_argument(
         "--exact",
         action="store_true",

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 
+from ..defaults import MAX_SAMPLES, PROBE_KINDS, REGRESSION_KINDS
 from ..errors import GeoMeldError, reading
 from ..feedback import Feedback
 from . import model_from_args, raster_from_args, training_options
 from .argtypes import positive_int
-
-CLASSIFIER_KINDS = ("logistic", "random_forest", "knn")
-REGRESSOR_KINDS = ("ridge", "random_forest")
 
 
 def add_fit_options(fit: argparse.ArgumentParser) -> None:
@@ -26,7 +24,10 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
     fit.add_argument("--group-field", help="regression: attribute whose groups (city, year...) are held out whole")
     fit.add_argument("--table", help="regression: a zonal table (from `zonal`) instead of RASTER LABELS")
     fit.add_argument(
-        "--max-samples", type=positive_int, default=5000, help="regression: pixels sampled at most (default 5000)"
+        "--max-samples",
+        type=positive_int,
+        default=MAX_SAMPLES,
+        help=f"regression: pixels sampled at most (default {MAX_SAMPLES})",
     )
 
 
@@ -43,8 +44,8 @@ def check_classification(args: argparse.Namespace) -> str:
             "Give RASTER LABELS --field CLASS (classes), or --target FIELD for a regression probe "
             "(from RASTER LABELS or --table ZONES)."
         )
-    kind = args.kind or CLASSIFIER_KINDS[0]
-    if kind not in CLASSIFIER_KINDS:
+    kind = args.kind or PROBE_KINDS[0]
+    if kind not in PROBE_KINDS:
         raise GeoMeldError(f"--kind {kind} is a regression probe; use it with --target FIELD.")
     return kind
 
@@ -54,9 +55,9 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..engine.batch import model_id_of
     from ..engine.regression import fit_regression, samples_from_table, train_regression
 
-    kind = args.kind or REGRESSOR_KINDS[0]
-    if kind not in REGRESSOR_KINDS:
-        raise GeoMeldError(f"A regression probe is {' or '.join(REGRESSOR_KINDS)}, not {kind}.")
+    kind = args.kind or REGRESSION_KINDS[0]
+    if kind not in REGRESSION_KINDS:
+        raise GeoMeldError(f"A regression probe is {' or '.join(REGRESSION_KINDS)}, not {kind}.")
     if not args.target or args.field:
         raise GeoMeldError("A regression probe needs --target FIELD (a numeric attribute) and no --field.")
     if args.report:

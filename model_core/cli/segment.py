@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..defaults import AUTO_K_RANGE, MAX_CLASSES
 from ..feedback import Feedback
 from . import add_class_map_options, declare_files, model_from_args, raster_from_args
 from .argtypes import cluster_count, non_negative_int
@@ -18,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--clusters",
         type=cluster_count,
         default="auto",
-        help="number of clusters (2-254), or 'auto' (silhouette over 2..10)",
+        help=f"number of clusters (2-{MAX_CLASSES}), or 'auto' (silhouette over {AUTO_K_RANGE[0]}..{AUTO_K_RANGE[1]})",
     )
     parser.add_argument("--out", required=True, help="class raster to write (uint8 GeoTIFF, 0 = nodata)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed of k-means (default 0)")

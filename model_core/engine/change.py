@@ -13,12 +13,13 @@ import numpy as np
 from osgeo import gdal, osr
 from scipy import ndimage
 
+from ..defaults import DEFAULT_THRESHOLD, DEFAULT_TOP_K
 from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
 from .embedding import embed_raster, open_embedding
 from .prompts import text_scorer
-from .query import DEFAULT_THRESHOLD, as_raster
+from .query import as_raster
 from .scoremap import (
     Grid,
     QueryResult,
@@ -127,7 +128,7 @@ def change_map(
     mask_out: str | os.PathLike | None = None,
     polygons_out: str | os.PathLike | None = None,
     text_filter: str | None = None,
-    top_k: int = 20,
+    top_k: int = DEFAULT_TOP_K,
     feedback: Feedback | None = None,
 ) -> QueryResult:
     """Map of embedding distance (1 - cosine, 0..2) between dates A and B on A's grid, with change mask/polygons.

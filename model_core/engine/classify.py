@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from osgeo import ogr
 
+from ..defaults import DEFAULT_SUGGESTIONS, MAX_PER_CLASS
 from ..errors import ProbeFileError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster
@@ -58,7 +59,7 @@ def train_probe(
     *,
     layer: str | None = None,
     kind: str = "logistic",
-    max_per_class: int = 1000,
+    max_per_class: int = MAX_PER_CLASS,
     stride: int = 1,
     cache: EmbeddingCache | None = None,
     seed: int = 0,
@@ -168,7 +169,7 @@ def apply_probe(
     probabilities_path: str | os.PathLike | None = None,
     uncertainty_path: str | os.PathLike | None = None,
     suggestions_path: str | os.PathLike | None = None,
-    n_suggestions: int = 20,
+    n_suggestions: int = DEFAULT_SUGGESTIONS,
     smoothing: int = 0,
     min_mapping_unit_px: int = 0,
     stride: int = 1,

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
+from ..defaults import MAX_CLASSES
 from ..errors import OptionError
 from ..feedback import Feedback, ensure_feedback
 from ..io import CATEGORY_NAMES_KEY, atomic_geotiff
@@ -25,7 +26,6 @@ from .smoothing import sieve_band, smooth_band
 gdal.UseExceptions()
 
 PROBABILITY_NODATA = -1.0
-MAX_CLASSES = 254
 
 
 @dataclass

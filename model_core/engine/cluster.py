@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.metrics import silhouette_score
 
+from ..defaults import AUTO_K_RANGE, MAX_CLASSES
 from ..errors import OptionError, RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster
@@ -21,7 +22,6 @@ from .classmap import write_class_map
 from .embedding import EmbeddingFile, EmbeddingResult, embed_raster
 from .palette import default_colours
 
-AUTO_K_RANGE: tuple[int, int] = (2, 10)
 SILHOUETTE_SAMPLE = 4000
 
 
@@ -75,8 +75,8 @@ def cluster_raster(
     """Cluster every pixel's (cached) embedding into k clusters ('cluster 1' is the largest) as a class raster."""
     feedback = ensure_feedback(feedback)
     started = time.perf_counter()
-    if k is not None and not 2 <= k <= 254:
-        raise OptionError(f"The number of clusters must be a whole number from 2 to 254, not {k}.")
+    if k is not None and not 2 <= k <= MAX_CLASSES:
+        raise OptionError(f"The number of clusters must be a whole number from 2 to {MAX_CLASSES}, not {k}.")
     check_outputs([out_path], [raster.path])
     embedded = embed_raster(raster, model, stride=stride, cache=cache, feedback=feedback.scaled(0, 70))
     embedding = EmbeddingFile(embedded.path)

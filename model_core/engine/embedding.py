@@ -22,6 +22,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..atomic import copy_atomic
+from ..defaults import DEFAULT_OVERLAP, DEFAULT_TILE, ENCODINGS, MAX_STRIDE
 from ..errors import DamagedCacheEntryError, DamagedFileError, GeoMeldError, OptionError, RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..gdal_cache import gdal_cache_at_most
@@ -35,7 +36,6 @@ from .grid import Tile, aligned_tiles
 
 gdal.UseExceptions()
 
-ENCODINGS: tuple[str, ...] = ("int8", "float32")
 INT8_SCALE = CODE_SCALE
 INT8_OFFSET = -CODE_ZERO_POINT * CODE_SCALE
 MARKER = "GEOMELD_EMBEDDING"
@@ -44,9 +44,7 @@ MARKER = "GEOMELD_EMBEDDING"
 # lines at tile edges, 0.03 off in query-by-example heatmaps and 0.17 in text queries; 1024/256 (128 px) 0.009 and
 # 0.05; 1408/384 (192 px) 0.003 and 0.015. 1408 px tiles with overlap 384 step by 1024 px, whole blocks of the file,
 # cost about as much per pixel as 1024/256 (1.9 times an untiled run; 896/128: 1.4) and ONNX Runtime needs about
-# 2.1 GB for one (896 px: 1.1 GB).
-DEFAULT_TILE = 1408
-DEFAULT_OVERLAP = 384
+# 2.1 GB for one (896 px: 1.1 GB). Hence model_core.defaults.DEFAULT_TILE and DEFAULT_OVERLAP.
 # Smaller tiles get an overlap of the same share of the tile (less context, so small seams), at least 128 px.
 OVERLAP_SHARE = 0.28
 MIN_OVERLAP = 128
@@ -394,8 +392,8 @@ def embed_raster(
     _check_extent(raster, extent)
     if encoding not in ENCODINGS:
         raise OptionError(f"The embedding encoding must be one of {', '.join(ENCODINGS)}, not '{encoding}'.")
-    if not 1 <= stride <= 16:
-        raise OptionError(f"The embedding stride must be a whole number from 1 to 16, not {stride}.")
+    if not 1 <= stride <= MAX_STRIDE:
+        raise OptionError(f"The embedding stride must be a whole number from 1 to {MAX_STRIDE}, not {stride}.")
     if out_path is not None:
         check_outputs([out_path], [raster.path])
     if out_path is None and cache is None:

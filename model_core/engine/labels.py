@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from osgeo import gdal, ogr, osr
 
+from ..defaults import MAX_PER_CLASS, MAX_SAMPLES
 from ..errors import LabelInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, Window
@@ -250,7 +251,7 @@ def collect_samples(
     class_field: str,
     *,
     layer: str | None = None,
-    max_per_class: int = 1000,
+    max_per_class: int = MAX_PER_CLASS,
     seed: int = 0,
     feedback: Feedback | None = None,
 ) -> LabelSamples:
@@ -349,7 +350,7 @@ def collect_numeric_samples(
     *,
     group_field: str | None = None,
     layer: str | None = None,
-    max_samples: int = 5000,
+    max_samples: int = MAX_SAMPLES,
     seed: int = 0,
     feedback: Feedback | None = None,
 ) -> NumericSamples:

@@ -15,12 +15,12 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..defaults import PROBE_KINDS
 from ..errors import LabelInputError, ProbeFileError
 from ..linalg import matmul
 from .accuracy import ClassArea, HeldOutScores, class_scores, held_out_validation
 from .palette import class_colours
 
-PROBE_KINDS: tuple[str, ...] = ("logistic", "random_forest", "knn")
 DEFAULT_HYPERPARAMETERS: dict[str, dict] = {
     "logistic": {"C": 1.0, "max_iter": 2000},
     "random_forest": {"n_estimators": 100, "min_samples_leaf": 1, "max_features": "sqrt"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from ..defaults import DEFAULT_THRESHOLD, DEFAULT_TOP_K
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
 from .codebook import score_by_codebook
@@ -12,8 +13,6 @@ from .embedding import EmbeddingResult, embed_raster
 from .prompts import text_scorer
 from .scoremap import Grid, QueryResult, check_output_paths, check_threshold, finish_query, score_embeddings
 
-# A pixel is a hit when the query is more probable than all background land covers together.
-DEFAULT_THRESHOLD = 0.5
 # Share of the progress bar spent embedding; a cached embedding leaves the whole bar to the rest of the job.
 EMBED_SHARE = 80.0
 
@@ -37,7 +36,7 @@ def text_query(
     *,
     mask_out: str | os.PathLike | None = None,
     polygons_out: str | os.PathLike | None = None,
-    top_k: int = 20,
+    top_k: int = DEFAULT_TOP_K,
     threshold: float | None = None,
     negatives: Sequence[str] = (),
     exact: bool = False,

@@ -23,6 +23,7 @@ from sklearn.model_selection import GroupKFold, KFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..defaults import MAX_SAMPLES, REGRESSION_KINDS
 from ..errors import LabelInputError, ProbeFileError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, atomic_geotiff
@@ -33,7 +34,6 @@ from .labels import collect_numeric_samples, embed_under_labels, number_of
 from .probe import check_probe_model, logistic_parts
 from .zonal import read_table, table_embeddings, write_column
 
-REGRESSION_KINDS: tuple[str, ...] = ("ridge", "random_forest")
 DEFAULT_HYPERPARAMETERS: dict[str, dict] = {
     "ridge": {"alphas": [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]},
     "random_forest": {"n_estimators": 200, "min_samples_leaf": 2, "max_features": 0.33},
@@ -251,7 +251,7 @@ def train_regression(
     group_field: str | None = None,
     layer: str | None = None,
     kind: str = "ridge",
-    max_samples: int = 5000,
+    max_samples: int = MAX_SAMPLES,
     stride: int = 1,
     cache: EmbeddingCache | None = None,
     seed: int = 0,

@@ -19,6 +19,7 @@ import numpy as np
 from osgeo import gdal, ogr
 from scipy import ndimage
 
+from ..defaults import DEFAULT_TOP_K
 from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import Window, iter_windows, write_geotiff
@@ -280,7 +281,7 @@ def write_score_outputs(
     *,
     mask_out: str | os.PathLike | None = None,
     polygons_out: str | os.PathLike | None = None,
-    top_k: int = 20,
+    top_k: int = DEFAULT_TOP_K,
     metadata: dict[str, str] | None = None,
     keep: np.ndarray | None = None,
 ) -> ScoreOutputs:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 from osgeo import ogr, osr
 
+from ..defaults import DEFAULT_TOP_K
 from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, Window
@@ -127,7 +128,7 @@ def similar_to_points(
     points_crs: str | None = None,
     mask_out: str | os.PathLike | None = None,
     polygons_out: str | os.PathLike | None = None,
-    top_k: int = 20,
+    top_k: int = DEFAULT_TOP_K,
     threshold: float | None = None,
     feedback: Feedback | None = None,
 ) -> QueryResult:

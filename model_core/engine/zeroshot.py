@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_text_atomic
+from ..defaults import MAX_CLASSES
 from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
-from .classmap import MAX_CLASSES, write_class_map
+from .classmap import write_class_map
 from .embedding import embed_raster, open_embedding
 from .palette import class_colours
 from .prompts import class_scorer, parse_class_list

@@ -25,11 +25,18 @@ from ..settings import apply_engine_settings, configured_model, embedding_cache,
 from ..tasks import error_message, processing_feedback
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "resources", "icons", "geomeld.svg")
+# Names of parameters and results that several algorithms share (the panel's tabs use them too).
 INPUT = "INPUT"
-DEVICE = "DEVICE"  # results of every job that ran the model: the device, and a sentence when it is not the chosen one
-DEVICE_NOTE = "DEVICE_NOTE"
 BANDS = "BANDS"
 SCALE = "SCALE"
+OUTPUT = "OUTPUT"
+POLYGONS = "POLYGONS"
+KIND = "KIND"
+PROBABILITIES = "PROBABILITIES"
+SMOOTHING = "SMOOTHING"
+REPORT = "REPORT"
+DEVICE = "DEVICE"  # results of every job that ran the model: the device, and a sentence when it is not the chosen one
+DEVICE_NOTE = "DEVICE_NOTE"
 # Parameter types whose value is an input file, and destinations that are not files the user named.
 INPUT_TYPES = ("raster", "vector", "source", "file")
 NOT_FILES = ("TEMPORARY_OUTPUT", "memory:")

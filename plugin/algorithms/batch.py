@@ -21,18 +21,15 @@ from qgis.core import (
 
 from ..i18n import tr
 from ..settings import load_settings
-from .base import BANDS, SCALE, GeoMeldAlgorithm
+from .base import BANDS, OUTPUT, POLYGONS, REPORT, SCALE, GeoMeldAlgorithm
 from .probe import vector_file
 
 INPUTS = "INPUTS"
-OUTPUT = "OUTPUT"
 SCHEDULER = "SCHEDULER"
 MOSAICS = "MOSAICS"
 EMBEDDED = "EMBEDDED"
 SKIPPED = "SKIPPED"
 FAILED = "FAILED"
-REPORT = "REPORT"
-POLYGONS = "POLYGONS"
 STD = "STD"
 
 

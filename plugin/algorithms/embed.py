@@ -6,11 +6,11 @@ from typing import Any
 
 from qgis.core import QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination
 
+from ...model_core.defaults import MAX_STRIDE
 from ..i18n import tr
-from .base import GeoMeldAlgorithm
+from .base import OUTPUT, GeoMeldAlgorithm
 
 STRIDE = "STRIDE"
-OUTPUT = "OUTPUT"
 
 
 class EmbedAlgorithm(GeoMeldAlgorithm):
@@ -40,7 +40,7 @@ class EmbedAlgorithm(GeoMeldAlgorithm):
                 STRIDE,
                 tr("Stride (1 = every pixel, 4 = one embedding per 4x4 pixels)"),
                 minValue=1,
-                maxValue=16,
+                maxValue=MAX_STRIDE,
                 defaultValue=1,
             )
         )

@@ -19,25 +19,19 @@ from qgis.core import (
     QgsProcessingUtils,
 )
 
+from ...model_core.defaults import PROBE_KINDS
 from ..i18n import tr
-from .base import GeoMeldAlgorithm
+from .base import KIND, OUTPUT, PROBABILITIES, REPORT, SMOOTHING, GeoMeldAlgorithm
 
-# The engine's probe kinds (model_core.engine.probe.PROBE_KINDS; that module needs scikit-learn to import).
-PROBE_KINDS = ("logistic", "random_forest", "knn")
 LABELS = "LABELS"
 FIELD = "FIELD"
-KIND = "KIND"
 PROBE = "PROBE"
-OUTPUT = "OUTPUT"
 MATRIX = "MATRIX"
 ACCURACY = "ACCURACY"
 REPORT_FILE = "REPORT_FILE"
 HELD_OUT_ACCURACY = "HELD_OUT_ACCURACY"
-REPORT = "REPORT"
-PROBABILITIES = "PROBABILITIES"
 UNCERTAINTY = "UNCERTAINTY"
 SUGGESTIONS = "SUGGESTIONS"
-SMOOTHING = "SMOOTHING"
 MIN_PIXELS = "MIN_PIXELS"
 
 

@@ -18,8 +18,9 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
+from ...model_core.defaults import DEFAULT_TOP_K
 from ..i18n import tr
-from .base import GeoMeldAlgorithm
+from .base import OUTPUT, POLYGONS, GeoMeldAlgorithm
 
 TEXT = "TEXT"
 EXACT = "EXACT"
@@ -29,9 +30,7 @@ SCALE_B = "SCALE_B"
 POINTS = "POINTS"
 THRESHOLD = "THRESHOLD"
 TOP_K = "TOP_K"
-OUTPUT = "OUTPUT"
 MASK = "MASK"
-POLYGONS = "POLYGONS"
 HITS = "HIT_PIXELS"
 BEST = "BEST_SCORE"
 TRY = "THRESHOLD_TO_TRY"
@@ -53,7 +52,7 @@ class HeatmapAlgorithm(GeoMeldAlgorithm):
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(TOP_K, tr("Number of places to list"), minValue=1, defaultValue=20)
+            QgsProcessingParameterNumber(TOP_K, tr("Number of places to list"), minValue=1, defaultValue=DEFAULT_TOP_K)
         )
         self.addParameter(QgsProcessingParameterRasterDestination(OUTPUT, tr("Heatmap")))
         self.addParameter(

@@ -16,15 +16,13 @@ from qgis.core import (
     QgsProcessingParameterVectorLayer,
 )
 
+from ...model_core.defaults import REGRESSION_KINDS
 from ..i18n import tr
-from .base import GeoMeldAlgorithm
-from .probe import LABELS, OUTPUT, PROBE, REPORT, TrainProbeAlgorithm
+from .base import KIND, OUTPUT, REPORT, GeoMeldAlgorithm
+from .probe import LABELS, PROBE, TrainProbeAlgorithm
 
-# The engine's regression kinds (model_core.engine.regression.REGRESSION_KINDS; it needs scikit-learn to import).
-REGRESSION_KINDS = ("ridge", "random_forest")
 TARGET = "TARGET"
 GROUP = "GROUP"
-KIND = "KIND"
 R2 = "R2"
 GROUP_R2 = "GROUP_R2"
 RMSE = "RMSE"

@@ -14,14 +14,12 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
+from ...model_core.defaults import MAX_CLASSES
 from ..i18n import tr
-from .base import INPUT, GeoMeldAlgorithm
+from .base import INPUT, OUTPUT, PROBABILITIES, SMOOTHING, GeoMeldAlgorithm
 
 CLASSES = "CLASSES"
-OUTPUT = "OUTPUT"
-PROBABILITIES = "PROBABILITIES"
 CLUSTERS = "CLUSTERS"
-SMOOTHING = "SMOOTHING"
 MIN_AREA = "MIN_AREA"
 SIMPLIFY = "SIMPLIFY"
 AREAS = "AREAS"
@@ -107,7 +105,7 @@ class ClustersAlgorithm(GeoMeldAlgorithm):
         self.add_raster_input()
         self.addParameter(
             QgsProcessingParameterNumber(
-                CLUSTERS, tr("Number of clusters (0 = automatic)"), minValue=0, maxValue=254, defaultValue=6
+                CLUSTERS, tr("Number of clusters (0 = automatic)"), minValue=0, maxValue=MAX_CLASSES, defaultValue=6
             )
         )
         self.addParameter(

@@ -6,6 +6,8 @@ from qgis.core import QgsMapLayerProxyModel
 from qgis.gui import QgsMapLayerComboBox
 from qgis.PyQt.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from ..algorithms.base import OUTPUT, POLYGONS
+from ..algorithms.query import BANDS_B, HITS, INPUT_B, TEXT
 from ..i18n import tr
 from ..layers import add_raster, add_vector, output_path
 from ..styling import stored_threshold, style_heatmap, style_place_outlines
@@ -44,19 +46,21 @@ class ChangeTab(QWidget):
             self.dock.show_error(tr("Choose the raster of date B."))
             return None
         parameters.update(
-            INPUT_B=layer_b.source(),
-            BANDS_B=self.bands_b.text().strip(),
-            TEXT=self.text_filter.text().strip(),
-            OUTPUT=output_path("change", ".tif"),
-            POLYGONS=output_path("change_places", ".gpkg"),
+            {
+                INPUT_B: layer_b.source(),
+                BANDS_B: self.bands_b.text().strip(),
+                TEXT: self.text_filter.text().strip(),
+                OUTPUT: output_path("change", ".tif"),
+                POLYGONS: output_path("change_places", ".gpkg"),
+            }
         )
         return self.dock.run_algorithm(tr("GeoMeld change detection"), "change_detection", parameters, self._done)
 
     def _done(self, results: dict) -> None:
-        add_raster(results["OUTPUT"], tr("Change"), lambda layer: style_heatmap(layer, stored_threshold(layer)))
+        add_raster(results[OUTPUT], tr("Change"), lambda layer: style_heatmap(layer, stored_threshold(layer)))
         add_vector(
-            results["POLYGONS"],
+            results[POLYGONS],
             tr("Changed places"),
             style_place_outlines,
         )
-        self.dock.show_info(tr("{0} changed pixels.").format(results["HIT_PIXELS"]))
+        self.dock.show_info(tr("{0} changed pixels.").format(results[HITS]))

@@ -5,6 +5,9 @@ from __future__ import annotations
 from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtWidgets import QFormLayout, QLabel, QPushButton, QSpinBox, QWidget
 
+from ..algorithms.base import OUTPUT, REPORT
+from ..algorithms.batch import INPUTS
+from ..algorithms.embed import STRIDE
 from ..i18n import tr
 from ..layers import add_raster, output_path
 from ..styling import style_pca_rgb
@@ -54,22 +57,22 @@ class EmbedTab(QWidget):
         parameters = self.dock.raster_parameters()
         if parameters is None:
             return None
-        parameters.update(STRIDE=self.stride.value(), OUTPUT=output_path("embedding", ".tif"))
+        parameters.update({STRIDE: self.stride.value(), OUTPUT: output_path("embedding", ".tif")})
         return self.dock.run_algorithm(tr("GeoMeld embeddings"), "embed", parameters, self._embedded)
 
     def _embedded(self, results: dict) -> None:
-        self.result.setText(tr("Embeddings written to {0}.").format(results["OUTPUT"]))
+        self.result.setText(tr("Embeddings written to {0}.").format(results[OUTPUT]))
 
     def preview(self):
         """Compute (or reuse) the embeddings and add their PCA colour preview to the map."""
         parameters = self.dock.raster_parameters()
         if parameters is None:
             return None
-        parameters["OUTPUT"] = output_path("pca_preview", ".tif")
+        parameters[OUTPUT] = output_path("pca_preview", ".tif")
         return self.dock.run_algorithm(tr("GeoMeld colour preview"), "pca_preview", parameters, self._previewed)
 
     def _previewed(self, results: dict) -> None:
-        add_raster(results["OUTPUT"], tr("Embedding preview (PCA)"), style_pca_rgb)
+        add_raster(results[OUTPUT], tr("Embedding preview (PCA)"), style_pca_rgb)
         self.result.setText(tr("Similar colours mean similar embeddings."))
 
     def embed_many(self):
@@ -78,8 +81,8 @@ class EmbedTab(QWidget):
         if not files or not self.batch_folder.filePath():
             self.dock.show_error(tr("Choose the raster files and an output folder."))
             return None
-        parameters = {"INPUTS": files, "OUTPUT": self.batch_folder.filePath()}
+        parameters = {INPUTS: files, OUTPUT: self.batch_folder.filePath()}
         return self.dock.run_algorithm(tr("GeoMeld embeddings of many rasters"), "batch_embed", parameters, self._many)
 
     def _many(self, results: dict) -> None:
-        self.result.setText(results["REPORT"])
+        self.result.setText(results[REPORT])

@@ -8,7 +8,8 @@ from qgis.PyQt.QtCore import QUrl
 from qgis.PyQt.QtGui import QPixmap
 from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from ..algorithms.probe import probe_kind_names
+from ..algorithms.base import KIND, OUTPUT, REPORT
+from ..algorithms.probe import FIELD, LABELS, MATRIX, PROBE, REPORT_FILE, SUGGESTIONS, probe_kind_names
 from ..i18n import tr
 from ..layers import CLASS_FIELD, add_raster, add_to_group, add_vector, labels_layer, output_path, save_vector
 from ..map_tools import LabelPointTool
@@ -101,22 +102,24 @@ class ProbeTab(QWidget):
             return None
         labels = layer.source() if layer.providerType() == "ogr" else save_vector(layer, "labels")
         parameters.update(
-            LABELS=labels,
-            FIELD=self.field_combo.currentField(),
-            KIND=self.kind.currentIndex(),
-            OUTPUT=output_path("probe", ".json"),
-            MATRIX=output_path("confusion", ".png"),
-            REPORT_FILE=output_path("probe_report", ".html"),
+            {
+                LABELS: labels,
+                FIELD: self.field_combo.currentField(),
+                KIND: self.kind.currentIndex(),
+                OUTPUT: output_path("probe", ".json"),
+                MATRIX: output_path("confusion", ".png"),
+                REPORT_FILE: output_path("probe_report", ".html"),
+            }
         )
         return self.dock.run_algorithm(tr("GeoMeld probe training"), "train_probe", parameters, self._trained)
 
     def _trained(self, results: dict) -> None:
-        self.probe_path = results["OUTPUT"]
-        self.metrics.setText(results["REPORT"])
-        if results.get("MATRIX"):
-            self.matrix.setPixmap(QPixmap(results["MATRIX"]).scaledToWidth(320))
-        if results.get("REPORT_FILE"):
-            link = QUrl.fromLocalFile(results["REPORT_FILE"]).toString()
+        self.probe_path = results[OUTPUT]
+        self.metrics.setText(results[REPORT])
+        if results.get(MATRIX):
+            self.matrix.setPixmap(QPixmap(results[MATRIX]).scaledToWidth(320))
+        if results.get(REPORT_FILE):
+            link = QUrl.fromLocalFile(results[REPORT_FILE]).toString()
             text = tr("Open the accuracy report (areas with 95 % intervals)")
             self.report_link.setText(f'<a href="{link}">{text}</a>')
 
@@ -129,13 +132,15 @@ class ProbeTab(QWidget):
             self.dock.show_error(tr("Train a probe first."))
             return None
         parameters.update(
-            PROBE=self.probe_path,
-            OUTPUT=output_path("probe_classes", ".tif"),
-            SUGGESTIONS=output_path("label_here_next", ".gpkg"),
+            {
+                PROBE: self.probe_path,
+                OUTPUT: output_path("probe_classes", ".tif"),
+                SUGGESTIONS: output_path("label_here_next", ".gpkg"),
+            }
         )
         return self.dock.run_algorithm(tr("GeoMeld probe classification"), "apply_probe", parameters, self._applied)
 
     def _applied(self, results: dict) -> None:
-        self.dock.segment_tab.last_class_map = results["OUTPUT"]
-        add_raster(results["OUTPUT"], tr("Probe classes"), style_class_raster)
-        add_vector(results["SUGGESTIONS"], tr("Label here next"), style_suggestions)
+        self.dock.segment_tab.last_class_map = results[OUTPUT]
+        add_raster(results[OUTPUT], tr("Probe classes"), style_class_raster)
+        add_vector(results[SUGGESTIONS], tr("Label here next"), style_suggestions)

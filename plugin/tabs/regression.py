@@ -7,7 +7,9 @@ from qgis.core import QgsFieldProxyModel, QgsMapLayerProxyModel
 from qgis.gui import QgsFieldComboBox, QgsMapLayerComboBox
 from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QWidget
 
-from ..algorithms.regression import regression_kind_names
+from ..algorithms.base import KIND, OUTPUT, REPORT
+from ..algorithms.probe import LABELS, PROBE
+from ..algorithms.regression import GROUP, TARGET, regression_kind_names
 from ..i18n import tr
 from ..layers import add_raster, output_path, save_vector
 from ..styling import band_range, style_heatmap
@@ -61,17 +63,19 @@ class RegressionTab(QWidget):
             return None
         self.target = self.target_combo.currentField()
         parameters.update(
-            LABELS=layer.source() if layer.providerType() == "ogr" else save_vector(layer, "values"),
-            TARGET=self.target,
-            GROUP=self.group_combo.currentField() or None,
-            KIND=self.kind.currentIndex(),
-            OUTPUT=output_path("regression_probe", ".json"),
+            {
+                LABELS: layer.source() if layer.providerType() == "ogr" else save_vector(layer, "values"),
+                TARGET: self.target,
+                GROUP: self.group_combo.currentField() or None,
+                KIND: self.kind.currentIndex(),
+                OUTPUT: output_path("regression_probe", ".json"),
+            }
         )
         return self.dock.run_algorithm(tr("GeoMeld regression probe"), "train_regression", parameters, self._trained)
 
     def _trained(self, results: dict) -> None:
-        self.probe_path = results["OUTPUT"]
-        self.metrics.setText(results["REPORT"])
+        self.probe_path = results[OUTPUT]
+        self.metrics.setText(results[REPORT])
 
     def apply(self):
         """Map the trained probe's value over the raster."""
@@ -81,13 +85,13 @@ class RegressionTab(QWidget):
         if self.probe_path is None:
             self.dock.show_error(tr("Train a regression probe first."))
             return None
-        parameters.update(PROBE=self.probe_path, OUTPUT=output_path("predicted", ".tif"))
+        parameters.update({PROBE: self.probe_path, OUTPUT: output_path("predicted", ".tif")})
         return self.dock.run_algorithm(tr("GeoMeld regression map"), "apply_regression", parameters, self._applied)
 
     def _applied(self, results: dict) -> None:
         add_raster(
-            results["OUTPUT"],
+            results[OUTPUT],
             tr("Predicted {0}").format(self.target),
             lambda layer: style_heatmap(layer, band_range(layer)[0]),
         )
-        self.dock.show_info(results["REPORT"])
+        self.dock.show_info(results[REPORT])

@@ -27,6 +27,9 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ...model_core.defaults import DEFAULT_THRESHOLD, DEFAULT_TOP_K
+from ..algorithms.base import OUTPUT, POLYGONS
+from ..algorithms.query import BEST, POINTS, TEXT, TOP_K, TRY
 from ..i18n import tr
 from ..layers import add_raster, add_vector, labels_layer, output_path, save_vector
 from ..map_tools import PointPickTool
@@ -83,10 +86,10 @@ class SearchTab(QWidget):
         slider_row.addWidget(QLabel(tr("Threshold")))
         self.threshold = QSlider(Qt.Horizontal)
         self.threshold.setRange(0, 100)
-        self.threshold.setValue(50)
+        self.threshold.setValue(round(100 * DEFAULT_THRESHOLD))
         self.threshold.valueChanged.connect(self.restyle)
         slider_row.addWidget(self.threshold)
-        self.threshold_label = QLabel("0.50")
+        self.threshold_label = QLabel(f"{DEFAULT_THRESHOLD:.2f}")
         slider_row.addWidget(self.threshold_label)
         layout.addLayout(slider_row)
         self.places = QListWidget()
@@ -114,21 +117,25 @@ class SearchTab(QWidget):
         parameters = self.dock.raster_parameters()
         if parameters is None:
             return None
-        parameters.update(TEXT=text, **self._outputs("query"))
+        parameters.update({TEXT: text, **self._outputs("query")})
         return self.dock.run_algorithm(tr("GeoMeld text query"), "text_query", parameters, self._show(text))
 
     @staticmethod
     def _outputs(stem: str) -> dict:
-        return {"OUTPUT": output_path(stem, ".tif"), "POLYGONS": output_path(stem + "_places", ".gpkg"), "TOP_K": 20}
+        return {
+            OUTPUT: output_path(stem, ".tif"),
+            POLYGONS: output_path(stem + "_places", ".gpkg"),
+            TOP_K: DEFAULT_TOP_K,
+        }
 
     def _show(self, name: str):
         def done(results: dict) -> None:
             """Add the finished result to the map."""
             self.heatmap = add_raster(
-                results["OUTPUT"], name, lambda layer: style_heatmap(layer, stored_threshold(layer))
+                results[OUTPUT], name, lambda layer: style_heatmap(layer, stored_threshold(layer))
             )
             places = add_vector(
-                results["POLYGONS"],
+                results[POLYGONS],
                 tr("Places: {0}").format(name),
                 style_place_outlines,
             )
@@ -137,8 +144,8 @@ class SearchTab(QWidget):
             self.threshold.blockSignals(False)
             self.threshold_label.setText(f"{self.threshold.value() / 100:.2f}")
             self.list_places(places)
-            if results.get("THRESHOLD_TO_TRY") is not None:
-                self.dock.show_warning(self.nothing_found(name, results["BEST_SCORE"], results["THRESHOLD_TO_TRY"]))
+            if results.get(TRY) is not None:
+                self.dock.show_warning(self.nothing_found(name, results[BEST], results[TRY]))
 
         return done
 
@@ -201,7 +208,7 @@ class SearchTab(QWidget):
         feature = QgsFeature(layer.fields())
         feature.setGeometry(QgsGeometry.fromPointXY(point))
         layer.dataProvider().addFeatures([feature])
-        parameters.update(POINTS=save_vector(layer, "example"), **self._outputs("example"))
+        parameters.update({POINTS: save_vector(layer, "example"), **self._outputs("example")})
         return self.dock.run_algorithm(
             tr("GeoMeld query by example"), "query_by_example", parameters, self._show(tr("Like the example"))
         )

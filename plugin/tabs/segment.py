@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from qgis.PyQt.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget
 
+from ..algorithms.base import INPUT, OUTPUT
+from ..algorithms.segment import CLASSES, CLUSTERS, MIN_AREA
 from ..i18n import tr
 from ..layers import add_raster, add_vector, output_path
 from ..styling import raster_classes, style_class_polygons, style_class_raster
@@ -46,7 +48,7 @@ class SegmentTab(QWidget):
         parameters = self.dock.raster_parameters()
         if parameters is None:
             return None
-        parameters.update(CLASSES=self.classes.text(), OUTPUT=output_path("zeroshot", ".tif"))
+        parameters.update({CLASSES: self.classes.text(), OUTPUT: output_path("zeroshot", ".tif")})
         description = tr("GeoMeld zero-shot segmentation")
         return self.dock.run_algorithm(description, "zeroshot_segmentation", parameters, self._class_map(tr("Classes")))
 
@@ -55,14 +57,14 @@ class SegmentTab(QWidget):
         parameters = self.dock.raster_parameters()
         if parameters is None:
             return None
-        parameters.update(CLUSTERS=self.clusters.value(), OUTPUT=output_path("clusters", ".tif"))
+        parameters.update({CLUSTERS: self.clusters.value(), OUTPUT: output_path("clusters", ".tif")})
         return self.dock.run_algorithm(tr("GeoMeld clusters"), "clusters", parameters, self._class_map(tr("Clusters")))
 
     def _class_map(self, name: str):
         def done(results: dict) -> None:
             """Add the finished result to the map."""
-            self.last_class_map = results["OUTPUT"]
-            add_raster(results["OUTPUT"], name, style_class_raster)
+            self.last_class_map = results[OUTPUT]
+            add_raster(results[OUTPUT], name, style_class_raster)
 
         return done
 
@@ -72,16 +74,16 @@ class SegmentTab(QWidget):
             self.dock.show_error(tr("Make a class map first (class names, clusters or a probe)."))
             return None
         parameters = {
-            "INPUT": self.last_class_map,
-            "MIN_AREA": self.min_area.value(),
-            "OUTPUT": output_path("polygons", ".gpkg"),
+            INPUT: self.last_class_map,
+            MIN_AREA: self.min_area.value(),
+            OUTPUT: output_path("polygons", ".gpkg"),
         }
         return self.dock.run_algorithm(tr("GeoMeld polygons"), "vectorize", parameters, self._vectorized)
 
     def _vectorized(self, results: dict) -> None:
         colours = {name: colour for _, name, colour in raster_classes(self.last_class_map)}
         add_vector(
-            results["OUTPUT"],
+            results[OUTPUT],
             tr("Class polygons"),
             lambda layer: style_class_polygons(layer, "class_name", colours, "area_ha"),
         )
