@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.run import matmul_gflops, write_atomic  # noqa: E402
 from model_core.cluster import dask_runner  # noqa: E402
+from model_core.defaults import DEFAULT_OVERLAP, DEFAULT_TILE  # noqa: E402
 from model_core.demo import demo_scene_path  # noqa: E402
 from model_core.engine.batch import EMBEDDED, ItemResult, RasterOptions, plan_batch, run_batch  # noqa: E402
-from model_core.engine.embedding import DEFAULT_OVERLAP, default_tile  # noqa: E402
 from model_core.engine.grid import aligned_tiles  # noqa: E402
 from model_core.runtime import load_model  # noqa: E402
 
@@ -56,7 +56,7 @@ def windows_of_scene(folder: Path, count: int, size: int) -> list[str]:
 
 def read_pixels(width: int, height: int, multiple: int) -> int:
     """Pixels the engine's tiles read (and the model computes) for a width x height raster."""
-    tiles = aligned_tiles(width, height, default_tile(), DEFAULT_OVERLAP, multiple)
+    tiles = aligned_tiles(width, height, DEFAULT_TILE, DEFAULT_OVERLAP, multiple)
     return sum(tile.read.width * tile.read.height for tile in tiles)
 
 

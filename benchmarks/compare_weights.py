@@ -23,6 +23,7 @@ from benchmarks.engine import timed  # noqa: E402
 from benchmarks.mosaic import mosaic_vrt  # noqa: E402
 from model_core.defaults import DEFAULT_OVERLAP, DEFAULT_TILE  # noqa: E402
 from model_core.demo import demo_scene_path  # noqa: E402
+from model_core.engine.context import EngineContext  # noqa: E402
 from model_core.engine.embedding import embed_raster, open_embedding  # noqa: E402
 from model_core.engine.grid import aligned_tiles  # noqa: E402
 from model_core.io import open_raster  # noqa: E402
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         outputs = [folder / "old.tif", folder / "new.tif"]
         for _ in range(args.runs):
             for index, model in enumerate(models):
-                engine[index].append(timed(embed_raster, raster, model, outputs[index])[1])
+                engine[index].append(timed(embed_raster, raster, EngineContext(model), outputs[index])[1])
                 compute[index].append(time_onnx(model, parts, raster.band_mask, kept))
         files = [open_embedding(path) for path in outputs]
         same_size = files[0].read(next(files[0].windows())).shape == files[1].read(next(files[1].windows())).shape

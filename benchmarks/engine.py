@@ -25,6 +25,7 @@ from model_core.bands import MODEL_BANDS  # noqa: E402
 from model_core.demo import demo_scene_path  # noqa: E402
 from model_core.engine.cache import EmbeddingCache  # noqa: E402
 from model_core.engine.classify import apply_probe, train_probe  # noqa: E402
+from model_core.engine.context import EngineContext  # noqa: E402
 from model_core.engine.embedding import embed_raster  # noqa: E402
 from model_core.io import SentinelRaster, open_raster  # noqa: E402
 from model_core.paths import cache_dir  # noqa: E402
@@ -87,22 +88,22 @@ def main(argv: list[str] | None = None) -> int:
     megapixels = raster.width * raster.height / 1e6
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        cache = EmbeddingCache(Path(folder) / "cache")
-        first, seconds = timed(embed_raster, raster, model, cache=cache)
+        context = EngineContext(model, EmbeddingCache(Path(folder) / "cache"))
+        first, seconds = timed(embed_raster, raster, context)
         rows.append(("embedding, stride 1", f"{megapixels / seconds:.3f} Mpx/s", f"{seconds:.1f} s for {size}^2 px"))
-        _, seconds2 = timed(embed_raster, raster, model, cache=cache, stride=2)
+        _, seconds2 = timed(embed_raster, raster, context, stride=2)
         rows.append(("embedding, stride 2", f"{megapixels / seconds2:.3f} Mpx/s", "input px per second"))
-        hit, latency = timed(embed_raster, raster, model, cache=cache)
+        hit, latency = timed(embed_raster, raster, context)
         assert hit.cached and hit.path == first.path
         rows.append(("cache hit", f"{latency * 1000:.1f} ms", "same request again"))
         labels = ndvi_points(raster, Path(folder) / "points.gpkg", 1000)
-        (probe, samples), fit_seconds = timed(train_probe, raster, model, labels, "class", cache=cache)
+        (probe, samples), fit_seconds = timed(train_probe, raster, context, labels, "class")
         accuracy = probe.report.accuracy if probe.report is not None else float("nan")
         rows.append(
             ("probe fit, 1000 points", f"{fit_seconds:.2f} s", f"logistic, {probe.report.folds}-fold CV {accuracy:.3f}")
         )
         out = Path(folder) / "classes.tif"
-        _, apply_seconds = timed(apply_probe, raster, model, probe, out, cache=cache)
+        _, apply_seconds = timed(apply_probe, raster, context, probe, out)
         rows.append((f"probe apply, {size}^2 px", f"{apply_seconds:.2f} s", "cached embedding, class raster"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows.append(("peak memory (RSS)", f"{peak:.0f} MiB", "whole run"))

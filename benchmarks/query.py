@@ -26,7 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from model_core.demo import demo_scene_path  # noqa: E402
 from model_core.engine import prompts  # noqa: E402
+from model_core.engine.cache import EmbeddingCache  # noqa: E402
 from model_core.engine.codebook import codebook_path, load_codebook, score_by_codebook  # noqa: E402
+from model_core.engine.context import EngineContext  # noqa: E402
 from model_core.engine.embedding import embed_raster  # noqa: E402
 from model_core.engine.query import text_query  # noqa: E402
 from model_core.engine.scoremap import Grid, find_places, score_embeddings, write_score_outputs  # noqa: E402
@@ -78,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     raster = open_raster(bench_raster(size))
 
     started = time.perf_counter()
-    embedding = embed_raster(raster, model)
+    context = EngineContext(model, EmbeddingCache())
+    embedding = embed_raster(raster, context)
     embed_seconds = time.perf_counter() - started
 
     prompts._PHRASE_CACHE.clear()
@@ -105,16 +108,16 @@ def main(argv: list[str] | None = None) -> int:
         write_seconds = median_seconds(lambda: write_score_outputs(heat, grid, 0.5, out / "w.tif"), repeats)
         counter = iter(range(10**6))
         query_seconds = median_seconds(
-            lambda: text_query(raster, model, QUERIES[next(counter) % len(QUERIES)], out / "q.tif"), repeats
+            lambda: text_query(raster, context, QUERIES[next(counter) % len(QUERIES)], out / "q.tif"), repeats
         )
         full_seconds = median_seconds(
             lambda: text_query(
-                raster, model, QUERIES[0], out / "f.tif", mask_out=out / "m.tif", polygons_out=out / "p.gpkg"
+                raster, context, QUERIES[0], out / "f.tif", mask_out=out / "m.tif", polygons_out=out / "p.gpkg"
             ),
             repeats,
         )
         exact_query_seconds = median_seconds(
-            lambda: text_query(raster, model, QUERIES[0], out / "e.tif", exact=True), max(1, repeats // 2)
+            lambda: text_query(raster, context, QUERIES[0], out / "e.tif", exact=True), max(1, repeats // 2)
         )
 
     rows = [

@@ -30,9 +30,10 @@ from benchmarks.query import QUERIES, median_seconds  # noqa: E402
 from model_core.defaults import DEFAULT_OVERLAP, DEFAULT_TILE  # noqa: E402
 from model_core.demo import demo_scene_path  # noqa: E402
 from model_core.engine import prompts  # noqa: E402
-from model_core.engine.cache import EmbeddingCache  # noqa: E402
+from model_core.engine.cache import EmbeddingCache, embeddings_folder  # noqa: E402
 from model_core.engine.classify import apply_probe, train_probe  # noqa: E402
 from model_core.engine.codebook import load_codebook  # noqa: E402
+from model_core.engine.context import EngineContext  # noqa: E402
 from model_core.engine.embedding import embed_raster  # noqa: E402
 from model_core.engine.grid import aligned_tiles  # noqa: E402
 from model_core.engine.query import text_query  # noqa: E402
@@ -86,7 +87,8 @@ def throughput_rows(
     # Each run writes the whole file anew (no cache) and renames it over the last one; the first run also grows
     # ONNX Runtime's memory arena, once per session.
     speed_before = matmul_gflops()
-    engine_s = median_seconds(lambda: embed_raster(raster, model, folder / f"throughput_{label}.tif"), ENGINE_RUNS)
+    uncached = EngineContext(model)
+    engine_s = median_seconds(lambda: embed_raster(raster, uncached, folder / f"throughput_{label}.tif"), ENGINE_RUNS)
     speed_after = matmul_gflops()
     multiple = model.input_multiple
     tiles = aligned_tiles(raster.width, raster.height, DEFAULT_TILE, DEFAULT_OVERLAP, multiple)
@@ -185,7 +187,7 @@ def child_embed(argv: list[str]) -> int:
     model = load_model(argv[4] if len(argv) > 4 else None, threads=threads)
     raster = open_raster(vrt)
     started = time.perf_counter()
-    embed_raster(raster, model, out, extent=Window(0, 0, raster.width, height))
+    embed_raster(raster, EngineContext(model), out, extent=Window(0, 0, raster.width, height))
     print(time.perf_counter() - started, peak_rss_kib())
     return 0
 
@@ -193,19 +195,18 @@ def child_embed(argv: list[str]) -> int:
 def task_rows(raster: SentinelRaster, model: GeoMeldModel, folder: Path, repeats: int) -> list[Row]:
     """Cache hit, probe fit on 1000 points + apply, text query and text encoding over one cached embedding."""
     size = f"{raster.width}^2"
-    os.environ["GEOMELD_CACHE_DIR"] = str(folder)  # text_query embeds through the default cache: this folder's
-    cache = EmbeddingCache()
-    first, embed_s = timed(embed_raster, raster, model, cache=cache)
-    hit, hit_s = timed(embed_raster, raster, model, cache=cache)
+    context = EngineContext(model, EmbeddingCache(embeddings_folder(folder)))
+    first, embed_s = timed(embed_raster, raster, context)
+    hit, hit_s = timed(embed_raster, raster, context)
     assert hit.cached and hit.path == first.path and not first.cached
     labels = ndvi_points(raster, folder / "points.gpkg", 1000)
-    (probe, _), fit_s = timed(train_probe, raster, model, labels, "class", cache=cache)
-    _, apply_s = timed(apply_probe, raster, model, probe, folder / "classes.tif", cache=cache)
+    (probe, _), fit_s = timed(train_probe, raster, context, labels, "class")
+    _, apply_s = timed(apply_probe, raster, context, probe, folder / "classes.tif")
     _, codebook_s = timed(load_codebook, first.path)  # built once per embedding, then reused by every query
     prompts._PHRASE_CACHE.clear()
     counter = iter(range(10**6))
     query_s = median_seconds(
-        lambda: text_query(raster, model, QUERIES[next(counter) % len(QUERIES)], folder / "heat.tif"), repeats
+        lambda: text_query(raster, context, QUERIES[next(counter) % len(QUERIES)], folder / "heat.tif"), repeats
     )
     texts = [template.format(query) for query in QUERIES for template in prompts.TEMPLATES]
     encode_s = median_seconds(lambda: [model.embed_text([text]) for text in texts], repeats) / len(texts)

@@ -1,4 +1,4 @@
-"""User settings of GeoMeld, stored with QgsSettings under geomeld/, and what engine calls get from them."""
+"""User settings of GeoMeld, stored with QgsSettings under geomeld/, and the engine context jobs get from them."""
 
 from __future__ import annotations
 
@@ -94,30 +94,19 @@ def remember_query(text: str) -> list[str]:
     return history[:HISTORY_SIZE]
 
 
-def configured_model(settings: GeoMeldSettings | None = None):
-    """GeoMeld-FM loaded (once) with the configured weights, device and threads."""
+def engine_context(settings: GeoMeldSettings, feedback):
+    """What an engine job runs with (model_core.engine.context.EngineContext): GeoMeld-FM loaded (once) with the
+    configured weights, device and threads, the embedding cache in the configured folder with the configured size
+    limit, the configured tile size, and the job's `feedback`."""
+    from ..model_core.engine.cache import EmbeddingCache, embeddings_folder
+    from ..model_core.engine.context import EngineContext
     from ..model_core.runtime import get_model
 
-    settings = settings or load_settings()
-    return get_model(settings.weights_path(), settings.onnx_providers(), settings.thread_count())
-
-
-def embedding_cache(settings: GeoMeldSettings | None = None):
-    """The embedding cache in the configured folder, with the configured size cap."""
-    from ..model_core.engine.cache import EmbeddingCache
-
-    settings = settings or load_settings()
-    apply_engine_settings(settings)  # the engine's default cache (used by queries too) is then the same folder
-    return EmbeddingCache(max_bytes=settings.cache_cap_mb * 1024 * 1024)
+    model = get_model(settings.weights_path(), settings.onnx_providers(), settings.thread_count())
+    cache = EmbeddingCache(embeddings_folder(settings.cache_path()), max_bytes=settings.cache_cap_mb * 1024 * 1024)
+    return EngineContext(model, cache, settings.tile_size, feedback)
 
 
 def available_providers() -> list[str]:
     """Devices the user can pick: CPU, and every other device this ONNX Runtime offers (CUDA, DirectML, CoreML...)."""
     return offered_devices()
-
-
-def apply_engine_settings(settings: GeoMeldSettings) -> None:
-    """Point model_core at the configured cache folder and tile size (GEOMELD_CACHE_DIR, GEOMELD_TILE_SIZE)."""
-    if settings.cache_dir:
-        os.environ["GEOMELD_CACHE_DIR"] = settings.cache_dir
-    os.environ["GEOMELD_TILE_SIZE"] = str(settings.tile_size)

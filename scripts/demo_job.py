@@ -63,6 +63,7 @@ def run(geomeld, out_dir: Path) -> None:
     """The main job over the demo scene; outputs go to out_dir."""
     embedding_mod = importlib.import_module(f"{PLUGIN}.model_core.engine.embedding")
     cache_mod = importlib.import_module(f"{PLUGIN}.model_core.engine.cache")
+    context_mod = importlib.import_module(f"{PLUGIN}.model_core.engine.context")
     pca_mod = importlib.import_module(f"{PLUGIN}.model_core.engine.pca")
     cluster_mod = importlib.import_module(f"{PLUGIN}.model_core.engine.cluster")
     vectorize_mod = importlib.import_module(f"{PLUGIN}.model_core.engine.vectorize")
@@ -79,27 +80,26 @@ def run(geomeld, out_dir: Path) -> None:
     raster = io.open_raster(scene)
     model = runtime.load_model()
     print(f">> model: {model.card.get('name')} {model.card.get('version')}, embedding size {model.embedding_dim}")
+    context = context_mod.EngineContext(model, cache_mod.EmbeddingCache())
 
     done = step("embedding every pixel (cached for the next run)")
-    embedding = embedding_mod.embed_raster(raster, model, cache=cache_mod.EmbeddingCache())
+    embedding = embedding_mod.embed_raster(raster, context)
     done()
     print(f"   {embedding.path} ({'from cache' if embedding.cached else 'computed'})")
     done = step("PCA colour preview of the embedding")
     pca = pca_mod.pca_preview(embedding.path, out_dir / "embedding_pca.tif")
     done()
     done = step("unsupervised clusters (k = 6) and their polygons with areas")
-    clusters = cluster_mod.cluster_raster(
-        raster, model, out_dir / "clusters.tif", k=6, cache=cache_mod.EmbeddingCache()
-    )
+    clusters = cluster_mod.cluster_raster(raster, context, out_dir / "clusters.tif", k=6)
     polygons = vectorize_mod.vectorize_classes(clusters.path, out_dir / "clusters.gpkg", min_area_ha=1.0)
     done()
     done = step(f"zero-shot land cover from text: {ZERO_SHOT_CLASSES}")
-    zeroshot = zeroshot_mod.zeroshot_segment(raster, model, ZERO_SHOT_CLASSES, out_dir / "zeroshot.tif")
+    zeroshot = zeroshot_mod.zeroshot_segment(raster, context, ZERO_SHOT_CLASSES, out_dir / "zeroshot.tif")
     done()
     done = step(f"text query '{TEXT_QUERY}'")
     query = query_mod.text_query(
         raster,
-        model,
+        context,
         TEXT_QUERY,
         out_dir / "query_water.tif",
         mask_out=out_dir / "query_water_mask.tif",

@@ -160,6 +160,16 @@ def geomeld_model(weights_dir: Path):
     return load_model(weights_dir)
 
 
+@pytest.fixture
+def engine(geomeld_model):
+    """An engine context of geomeld_model with the default embedding cache (in $GEOMELD_CACHE_DIR: the test run's, or
+    the one a test module sets) and the default tiles; `engine.uncached()` writes embeddings only where asked."""
+    from model_core.engine.cache import EmbeddingCache
+    from model_core.engine.context import EngineContext
+
+    return EngineContext(geomeld_model, EmbeddingCache())
+
+
 def teacher_golden(name: str) -> dict[str, np.ndarray]:
     """The arrays of a teacher's golden file (`../shared/teachers/golden/<name>_golden.npz`); skipped when absent."""
     from training.teachers.galileo import default_teacher_dir

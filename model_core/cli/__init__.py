@@ -11,20 +11,27 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
+from ..defaults import DEFAULT_TILE
 from ..errors import DamagedCacheEntryError, explain
+from ..feedback import Feedback
 from ..io import SentinelRaster, open_raster
 from ..outputs import FileGroup, check_outputs
 from ..runtime import GeoMeldModel, load_model
 from .argtypes import STRIDE, non_negative_int, positive_int, positive_number
 
+if TYPE_CHECKING:
+    from ..engine.context import EngineContext
+
+TILE_SIZE_ENV = "GEOMELD_TILE_SIZE"
 # Modules of model_core.cli, each exposing register(subparsers) -> None and setting `func` on its parser.
 COMMAND_MODULES: tuple[str, ...] = (
     "info",
@@ -58,11 +65,23 @@ def add_raster_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """--weights and --threads, for every command that runs the model."""
+    """--weights, --threads and --tile, for every command that runs the model."""
     parser.add_argument("--weights", help="weights folder (default: $GEOMELD_WEIGHTS_DIR or the bundled weights)")
     parser.add_argument(
         "--threads", type=positive_int, default=None, help="CPU threads for ONNX Runtime (default: all)"
     )
+    parser.add_argument(
+        "--tile",
+        type=positive_int,
+        default=default_tile(),
+        help=f"tile size of embedding runs in px (default: ${TILE_SIZE_ENV} or {DEFAULT_TILE})",
+    )
+
+
+def default_tile() -> int:
+    """The default of --tile: $GEOMELD_TILE_SIZE when it holds a number of pixels, else DEFAULT_TILE."""
+    value = os.environ.get(TILE_SIZE_ENV, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_TILE
 
 
 def add_class_map_options(parser: argparse.ArgumentParser) -> None:
@@ -79,9 +98,7 @@ def add_class_map_options(parser: argparse.ArgumentParser) -> None:
 
 def training_options(args: argparse.Namespace) -> dict:
     """Keyword arguments of a probe's training from RASTER LABELS (classes or values) taken from the arguments."""
-    from ..feedback import Feedback
-
-    return {"layer": args.layer, "stride": args.stride, "feedback": Feedback(log=print)}
+    return {"layer": args.layer, "stride": args.stride}
 
 
 # A file argument: its name in the parsed arguments, and what gives the files its writer or reader adds beside it.
@@ -144,6 +161,19 @@ def model_from_args(args: argparse.Namespace) -> GeoMeldModel:
     if model.device_note:
         warn(model.device_note)
     return model
+
+
+def context_from_args(
+    args: argparse.Namespace, log: Callable[[str], None] = print, cached: bool = True
+) -> EngineContext:
+    """The engine context of a command: the model from --weights/--threads (see `model_from_args`), the default
+    embedding cache ($GEOMELD_CACHE_DIR, else the user's cache folder; none unless `cached`), the --tile size, and
+    the job's messages through `log`."""
+    from ..engine.cache import EmbeddingCache
+    from ..engine.context import EngineContext
+
+    cache = EmbeddingCache() if cached else None
+    return EngineContext(model_from_args(args), cache, args.tile, Feedback(log=log))
 
 
 def build_parser() -> argparse.ArgumentParser:

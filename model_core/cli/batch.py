@@ -70,6 +70,7 @@ def options_from_args(args: argparse.Namespace) -> RasterOptions:
         threads=args.threads,
         stride=getattr(args, "stride", 1),
         encoding=getattr(args, "encoding", ENCODINGS[0]),
+        tile=args.tile,
     )
 
 

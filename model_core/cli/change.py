@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..feedback import Feedback
-from . import add_model_options, add_raster_options, declare_files, model_from_args, raster_from_args
+from . import add_model_options, add_raster_options, context_from_args, declare_files, raster_from_args
 from .query import HIT_OUTPUTS, add_hit_options, print_result
 
 
@@ -31,18 +30,16 @@ def run(args: argparse.Namespace) -> int:
 
     raster_a = raster_from_args(args, args.raster_a)
     raster_b = raster_from_args(args, args.raster_b)
-    model = model_from_args(args)
     result = change_map(
         raster_a,
         raster_b,
-        model,
+        context_from_args(args),
         args.out,
         threshold=args.threshold,
         mask_out=args.mask_out,
         polygons_out=args.polygons_out,
         text_filter=args.text,
         top_k=args.top_k,
-        feedback=Feedback(log=print),
     )
     print_result(result)
     return 0

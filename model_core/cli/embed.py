@@ -87,10 +87,12 @@ def _check_arguments(args: argparse.Namespace, out: Path) -> None:
 
 def _embed_per_pixel(args: argparse.Namespace, raster: SentinelRaster, model: GeoMeldModel, out: Path) -> None:
     try:
+        from ..engine.context import EngineContext
         from ..engine.embedding import embed_raster
     except ImportError:
         raise GeoMeldError("Per-pixel embedding rasters need model_core.engine, which is not installed.") from None
-    result = embed_raster(raster, model, out, stride=args.stride, encoding=args.encoding, feedback=Feedback(log=print))
+    context = EngineContext(model, tile_size=args.tile, feedback=Feedback(log=print))  # written to `out` only
+    result = embed_raster(raster, context, out, stride=args.stride, encoding=args.encoding)
     print(f"wrote {result.width} x {result.height} x {result.dim} embeddings ({args.encoding}) to {result.path}")
     if args.pca:
         from ..engine.pca import pca_preview

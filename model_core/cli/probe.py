@@ -7,13 +7,12 @@ from pathlib import Path
 
 from ..defaults import DEFAULT_SUGGESTIONS, MAX_PER_CLASS, PROBE_KINDS, REGRESSION_KINDS
 from ..errors import reading
-from ..feedback import Feedback
 from . import (
     add_class_map_options,
     add_model_options,
     add_raster_options,
+    context_from_args,
     declare_files,
-    model_from_args,
     raster_from_args,
     regression,
     training_options,
@@ -105,9 +104,14 @@ def run_fit(args: argparse.Namespace) -> int:
         return regression.run_fit(args)
     kind = regression.check_classification(args)
     raster = raster_from_args(args, args.raster)
-    model = model_from_args(args)
     probe, samples = train_probe(
-        raster, model, args.labels, args.field, kind=kind, max_per_class=args.max_per_class, **training_options(args)
+        raster,
+        context_from_args(args),
+        args.labels,
+        args.field,
+        kind=kind,
+        max_per_class=args.max_per_class,
+        **training_options(args),
     )
     print(f"{kind} probe from {samples.features_used} feature(s), {len(samples.labels)} sample(s)")
     if probe.report is not None and args.confusion and probe.report.confusion:
@@ -126,12 +130,12 @@ def run_apply(args: argparse.Namespace) -> int:
         if args.table or probe_task(args.probe) == REGRESSION:
             return regression.run_apply(args)
     raster = raster_from_args(args, args.raster)
-    model = model_from_args(args)
+    context = context_from_args(args)
     with reading(probe_arrays(Path(args.probe))[0], "train the probe again"):
-        probe = load_probe(args.probe, model.model_id)
+        probe = load_probe(args.probe, context.model.model_id)
     result = apply_probe(
         raster,
-        model,
+        context,
         probe,
         args.out,
         probabilities_path=args.probabilities,
@@ -141,7 +145,6 @@ def run_apply(args: argparse.Namespace) -> int:
         smoothing=args.smoothing,
         min_mapping_unit_px=args.mmu,
         stride=args.stride,
-        feedback=Feedback(log=print),
     )
     print_class_counts(result.pixel_counts)
     for path in (result.path, result.probabilities_path, result.uncertainty_path, result.suggestions_path):

@@ -8,8 +8,7 @@ from __future__ import annotations
 import argparse
 
 from ..defaults import DEFAULT_THRESHOLD, DEFAULT_TOP_K
-from ..feedback import Feedback
-from . import add_model_options, add_raster_options, declare_files, model_from_args, raster_from_args
+from . import add_model_options, add_raster_options, context_from_args, declare_files, raster_from_args
 from .argtypes import finite_number, positive_int
 
 HIT_OUTPUTS = ("out", "mask_out", "polygons_out")
@@ -67,10 +66,9 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.query import text_query
 
     raster = raster_from_args(args, args.raster)
-    model = model_from_args(args)
     result = text_query(
         raster,
-        model,
+        context_from_args(args),
         args.text,
         args.out,
         mask_out=args.mask_out,
@@ -79,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         negatives=args.negative,
         exact=args.exact,
-        feedback=Feedback(log=print),
     )
     print_result(result)
     return 0

@@ -13,8 +13,7 @@ import argparse
 
 from ..defaults import MAX_SAMPLES, PROBE_KINDS, REGRESSION_KINDS
 from ..errors import GeoMeldError, reading
-from ..feedback import Feedback
-from . import model_from_args, raster_from_args, training_options
+from . import context_from_args, raster_from_args, training_options
 from .argtypes import positive_int
 
 
@@ -70,9 +69,9 @@ def run_fit(args: argparse.Namespace) -> int:
             samples, args.target, kind, group_field=args.group_field, model_id=model_id_of(args.weights)
         )
     else:
-        raster, model = raster_from_args(args, args.raster), model_from_args(args)
+        raster, context = raster_from_args(args, args.raster), context_from_args(args)
         options = dict(training_options(args), group_field=args.group_field, max_samples=args.max_samples)
-        probe = train_regression(raster, model, args.labels, args.target, kind=kind, **options)
+        probe = train_regression(raster, context, args.labels, args.target, kind=kind, **options)
     print(f"{kind} regression probe for '{args.target}'")
     return report_and_save(probe, args.out)
 
@@ -103,10 +102,10 @@ def run_apply(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
         return 0
     raster = raster_from_args(args, args.raster)
-    model = model_from_args(args)
+    context = context_from_args(args)
     with reading(args.probe, "train the probe again"):
-        probe = load_regression_probe(args.probe, model.model_id)
-    result = apply_regression(raster, model, probe, args.out, stride=args.stride, feedback=Feedback(log=print))
+        probe = load_regression_probe(args.probe, context.model.model_id)
+    result = apply_regression(raster, context, probe, args.out, stride=args.stride)
     print(result.summary())
     print(f"wrote {result.path}")
     return 0

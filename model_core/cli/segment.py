@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..defaults import AUTO_K_RANGE, MAX_CLASSES
-from ..feedback import Feedback
-from . import add_class_map_options, declare_files, model_from_args, raster_from_args
+from . import add_class_map_options, context_from_args, declare_files, raster_from_args
 from .argtypes import cluster_count, non_negative_int
 from .probe import print_class_counts
 
@@ -34,17 +33,15 @@ def run(args: argparse.Namespace) -> int:
 
     k = args.clusters
     raster = raster_from_args(args, args.raster)
-    model = model_from_args(args)
     result = cluster_raster(
         raster,
-        model,
+        context_from_args(args),
         args.out,
         k,
         smoothing=args.smoothing,
         min_mapping_unit_px=args.mmu,
         stride=args.stride,
         seed=args.seed,
-        feedback=Feedback(log=print),
     )
     print(f"{result.k} clusters")
     print_class_counts(result.pixel_counts)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import QueryInputError
-from ..feedback import Feedback
-from . import add_model_options, add_raster_options, declare_files, model_from_args, raster_from_args
+from . import add_model_options, add_raster_options, context_from_args, declare_files, raster_from_args
 from .argtypes import crs, point
 from .query import HIT_OUTPUTS, add_hit_options, print_result
 
@@ -36,10 +35,9 @@ def run(args: argparse.Namespace) -> int:
         raise QueryInputError("Give example points with --point X,Y (repeatable) or with --points-file, not both.")
     points = args.points_file or args.point
     raster = raster_from_args(args, args.raster)
-    model = model_from_args(args)
     result = similar_to_points(
         raster,
-        model,
+        context_from_args(args),
         points,
         args.out,
         points_crs=args.points_crs,
@@ -47,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
         polygons_out=args.polygons_out,
         top_k=args.top_k,
         threshold=args.threshold,
-        feedback=Feedback(log=print),
     )
     print_result(result)
     return 0

@@ -7,8 +7,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import QueryInputError
-from ..feedback import Feedback
-from . import add_model_options, add_raster_options, declare_files, model_from_args, raster_from_args, warn
+from . import add_model_options, add_raster_options, context_from_args, declare_files, raster_from_args, warn
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,15 +28,13 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.zeroshot import zeroshot_patches, zeroshot_segment
 
     if Path(args.out).suffix.lower() == ".csv":
-        model = model_from_args(args)
         predictions = zeroshot_patches(
             args.inputs,
-            model,
+            context_from_args(args, log=warn, cached=False),
             args.classes,
             args.out,
             bands=args.bands,
             reflectance_scale=args.scale,
-            feedback=Feedback(log=warn),
         )
         for item in predictions:
             print(f"{item.path},{item.label},{item.score:.4f}")
@@ -46,9 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if len(args.inputs) != 1:
         raise QueryInputError("A class map needs exactly one raster; for several patch files write a .csv (--out).")
     raster = raster_from_args(args, args.inputs[0])
-    model = model_from_args(args)
     result = zeroshot_segment(
-        raster, model, args.classes, args.out, probabilities_out=args.probabilities_out, feedback=Feedback(log=print)
+        raster, context_from_args(args), args.classes, args.out, probabilities_out=args.probabilities_out
     )
     print(f"wrote class raster {result.path} ({', '.join(result.classes)})")
     return 0

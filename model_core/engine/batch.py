@@ -20,19 +20,21 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from osgeo import gdal, osr
 
 from ..atomic import atomic_path, write_text_atomic
+from ..defaults import DEFAULT_TILE, ENCODINGS
 from ..errors import CancelledError, GeoMeldError, RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
 from ..runtime import IMAGE_ENCODER, GeoMeldModel, default_weights_dir, load_model, read_card
-from .cache import embedding_key
-from .embedding import INT8_OFFSET, INT8_SCALE, MARKER, EmbeddingFile, default_overlap, default_tile, embed_raster
+from .cache import EmbeddingCache, embedding_key
+from .context import EngineContext
+from .embedding import INT8_OFFSET, INT8_SCALE, MARKER, EmbeddingFile, default_overlap, embed_raster
 
 gdal.UseExceptions()
 
@@ -56,8 +58,8 @@ class RasterOptions:
     scale: float | None = None
     threads: int | None = None
     stride: int = 1
-    encoding: str = "int8"
-    tile: int | None = None
+    encoding: str = ENCODINGS[0]
+    tile: int = DEFAULT_TILE
 
 
 @dataclass
@@ -170,6 +172,13 @@ def worker_model(options: RasterOptions) -> GeoMeldModel:
         return _MODELS[key]
 
 
+def worker_context(
+    options: RasterOptions, cache: EmbeddingCache | None = None, feedback: Feedback | None = None
+) -> EngineContext:
+    """The engine context of a job on this worker: its model for `options`, `cache` and the options' tile size."""
+    return EngineContext(worker_model(options), cache, options.tile, ensure_feedback(feedback))
+
+
 def model_id_of(weights: str | None) -> str:
     """The model id (sha256 of the image encoder) of a weights folder, from its verified card, without loading it."""
     folder = Path(weights) if weights else default_weights_dir()
@@ -194,10 +203,8 @@ def manifest_path(output: str | os.PathLike) -> Path:
 
 def request_key(raster: SentinelRaster, options: RasterOptions, model_id: str) -> str:
     """The embedding cache key of a whole-raster request with these options."""
-    tile = options.tile or default_tile()
-    return embedding_key(
-        raster, raster.full_window(), options.stride, options.encoding, model_id, tile, default_overlap(tile)
-    )
+    tiling = (options.tile, default_overlap(options.tile))
+    return embedding_key(raster, raster.full_window(), options.stride, options.encoding, model_id, *tiling)
 
 
 def is_finished(output: str | os.PathLike, key: str) -> bool:
@@ -235,19 +242,11 @@ def embed_task(job: tuple[str, str], options: RasterOptions, feedback: Feedback 
     source, output = job
     started = time.perf_counter()
     raster = open_input(source, options)
-    model = worker_model(options)
-    key = request_key(raster, options, str(model.model_id))
+    context = worker_context(options, feedback=feedback)
+    key = request_key(raster, options, str(context.model.model_id))
     status = SKIPPED
     if not is_finished(output, key):
-        embed_raster(
-            raster,
-            model,
-            output,
-            stride=options.stride,
-            tile=options.tile,
-            encoding=options.encoding,
-            feedback=feedback,
-        )
+        embed_raster(raster, context, output, stride=options.stride, encoding=options.encoding)
         _write_manifest(Path(output), key, source, time.perf_counter() - started)
         status = EMBEDDED
     return ItemResult(
@@ -287,7 +286,6 @@ def plan_batch(sources: Sequence[str], out_dir: str | os.PathLike, options: Rast
         out_dir.mkdir(exist_ok=True)
     except OSError as exc:
         raise GeoMeldError(f"The output folder '{out_dir}' cannot be created ({exc.strerror}).") from None
-    options = replace(options, tile=options.tile or default_tile())
     jobs = [(source, str(out_dir / name)) for source, name in zip(sources, output_names(sources))]
     plan = BatchPlan(out_dir, options, jobs)
     model_id = model_id_of(options.weights)

@@ -148,11 +148,16 @@ def embedding_key(
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
+def embeddings_folder(base: str | os.PathLike | None = None) -> Path:
+    """The folder of the embedding cache inside a GeoMeld cache folder (default: `paths.cache_dir()`)."""
+    return (Path(base) if base is not None else cache_dir()) / "embeddings"
+
+
 class EmbeddingCache:
-    """Embedding rasters stored as `<key>.tif` + `<key>.json` in a folder (default: <cache_dir>/embeddings)."""
+    """Embedding rasters stored as `<key>.tif` + `<key>.json` in a folder (default: `embeddings_folder()`)."""
 
     def __init__(self, folder: str | os.PathLike | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.folder = Path(folder) if folder is not None else cache_dir() / "embeddings"
+        self.folder = Path(folder) if folder is not None else embeddings_folder()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

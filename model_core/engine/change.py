@@ -15,8 +15,8 @@ from scipy import ndimage
 
 from ..defaults import DEFAULT_THRESHOLD, DEFAULT_TOP_K
 from ..errors import QueryInputError
-from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
+from .context import EngineContext
 from .embedding import embed_raster, open_embedding
 from .prompts import text_scorer
 from .query import as_raster
@@ -121,7 +121,7 @@ def on_grid_of(raster_b: SentinelRaster, raster_a: SentinelRaster) -> Iterator[S
 def change_map(
     raster_a: SentinelRaster | str | os.PathLike,
     raster_b: SentinelRaster | str | os.PathLike,
-    model,
+    context: EngineContext,
     out_path: str | os.PathLike,
     *,
     threshold: float | None = None,
@@ -129,7 +129,6 @@ def change_map(
     polygons_out: str | os.PathLike | None = None,
     text_filter: str | None = None,
     top_k: int = DEFAULT_TOP_K,
-    feedback: Feedback | None = None,
 ) -> QueryResult:
     """Map of embedding distance (1 - cosine, 0..2) between dates A and B on A's grid, with change mask/polygons.
 
@@ -138,7 +137,7 @@ def change_map(
     distance (see default_change_threshold). With `text_filter` ("new buildings") only changed pixels whose date-B
     embedding matches the text (query score >= 0.5) count as change.
     """
-    feedback = ensure_feedback(feedback)
+    model, feedback = context.model, context.feedback
     check_output_paths(out_path, mask_out, polygons_out, inputs=[raster_a, raster_b])
     threshold = check_threshold(threshold, 0.0, 2.0)
     scorer = text_scorer(model, text_filter) if text_filter is not None else None
@@ -147,11 +146,14 @@ def change_map(
         raise QueryInputError(
             f"'{raster_a.path}' and '{raster_b.path}' do not overlap; change needs two images of the same place."
         )
-    embedding_a = embed_raster(raster_a, model, feedback=feedback.scaled(0, 40))
+    embedding_a = embed_raster(raster_a, context.scaled(0, 40))
     with tempfile.TemporaryDirectory(prefix="geomeld_change_") as scratch, on_grid_of(raster_b, raster_a) as aligned:
         # A warped B lives in memory: embed it to a scratch file rather than caching it under a weak fingerprint.
-        out_b = None if aligned is raster_b else Path(scratch) / "b.tif"
-        embedding_b = embed_raster(aligned, model, out_b, feedback=feedback.scaled(40, 80))
+        step = context.scaled(40, 80)
+        if aligned is raster_b:
+            embedding_b = embed_raster(aligned, step)
+        else:
+            embedding_b = embed_raster(aligned, step.uncached(), Path(scratch) / "b.tif")
         paths = [embedding_a.path, embedding_b.path]
         distance = score_embeddings(paths, lambda a, b: 1.0 - np.sum(a * b, axis=1), feedback.scaled(80, 90))
         keep = ~footprint_edges(open_embedding(paths[0]).valid_mask(), open_embedding(paths[1]).valid_mask())

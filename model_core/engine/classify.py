@@ -8,19 +8,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from osgeo import ogr
 
 from ..defaults import DEFAULT_SUGGESTIONS, MAX_PER_CLASS
 from ..errors import ProbeFileError
-from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster
 from ..outputs import check_outputs
 from .accuracy import adjusted_areas
-from .cache import EmbeddingCache
 from .classmap import Candidates, write_class_map
+from .context import EngineContext
 from .embedding import EmbeddingFile, EmbeddingResult, embed_raster
 from .labels import LabelSamples, collect_samples, embed_under_labels
 from .palette import class_colours
@@ -53,7 +51,7 @@ class ClassifyResult:
 
 def train_probe(
     raster: SentinelRaster,
-    model: Any,
+    context: EngineContext,
     labels_path: str | os.PathLike,
     class_field: str,
     *,
@@ -61,13 +59,11 @@ def train_probe(
     kind: str = "logistic",
     max_per_class: int = MAX_PER_CLASS,
     stride: int = 1,
-    cache: EmbeddingCache | None = None,
     seed: int = 0,
-    feedback: Feedback | None = None,
 ) -> tuple[Probe, LabelSamples]:
     """Embed the raster (cached), sample it under the labelled features and fit a probe with its CV report."""
-    feedback = ensure_feedback(feedback)
-    embedding = embed_under_labels(raster, model, labels_path, [class_field], layer, stride, cache, feedback)
+    model, feedback = context.model, context.feedback
+    embedding = embed_under_labels(raster, context, labels_path, [class_field], layer, stride)
     samples = collect_samples(
         embedding.path,
         labels_path,
@@ -162,7 +158,7 @@ def write_suggestions(
 
 def apply_probe(
     raster: SentinelRaster,
-    model: Any,
+    context: EngineContext,
     probe: Probe,
     out_path: str | os.PathLike,
     *,
@@ -173,12 +169,10 @@ def apply_probe(
     smoothing: int = 0,
     min_mapping_unit_px: int = 0,
     stride: int = 1,
-    cache: EmbeddingCache | None = None,
-    feedback: Feedback | None = None,
 ) -> ClassifyResult:
     """Class raster (uint8, 0 = nodata, paletted, class names), and optionally probabilities, uncertainty and
     a GeoPackage of points to label next, from a probe applied to every pixel's (cached) embedding."""
-    feedback = ensure_feedback(feedback)
+    model, feedback = context.model, context.feedback
     started = time.perf_counter()
     check_probe_model(probe, model)
     if probe.embedding_dim != int(model.embedding_dim):
@@ -186,7 +180,7 @@ def apply_probe(
             f"The probe expects {probe.embedding_dim}-d embeddings, the model gives {model.embedding_dim}."
         )
     check_outputs([out_path, probabilities_path, uncertainty_path, suggestions_path], [raster.path])
-    embedded = embed_raster(raster, model, stride=stride, cache=cache, feedback=feedback.scaled(0, 70))
+    embedded = embed_raster(raster, context.scaled(0, 70), stride=stride)
     embedding = EmbeddingFile(embedded.path)
     candidates = Candidates(max(n_suggestions, 1) * CANDIDATES_PER_SUGGESTION) if suggestions_path else None
     counts = write_class_map(

@@ -6,7 +6,6 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.cluster import MiniBatchKMeans
@@ -14,11 +13,10 @@ from sklearn.metrics import silhouette_score
 
 from ..defaults import AUTO_K_RANGE, MAX_CLASSES
 from ..errors import OptionError, RasterInputError
-from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster
 from ..outputs import check_outputs
-from .cache import EmbeddingCache
 from .classmap import write_class_map
+from .context import EngineContext
 from .embedding import EmbeddingFile, EmbeddingResult, embed_raster
 from .palette import default_colours
 
@@ -60,7 +58,7 @@ def choose_k(pixels: np.ndarray, k_range: tuple[int, int] = AUTO_K_RANGE, seed: 
 
 def cluster_raster(
     raster: SentinelRaster,
-    model: Any,
+    context: EngineContext,
     out_path: str | os.PathLike,
     k: int | None = None,
     *,
@@ -68,17 +66,15 @@ def cluster_raster(
     smoothing: int = 0,
     min_mapping_unit_px: int = 0,
     stride: int = 1,
-    cache: EmbeddingCache | None = None,
     seed: int = 0,
-    feedback: Feedback | None = None,
 ) -> ClusterResult:
     """Cluster every pixel's (cached) embedding into k clusters ('cluster 1' is the largest) as a class raster."""
-    feedback = ensure_feedback(feedback)
+    feedback = context.feedback
     started = time.perf_counter()
     if k is not None and not 2 <= k <= MAX_CLASSES:
         raise OptionError(f"The number of clusters must be a whole number from 2 to {MAX_CLASSES}, not {k}.")
     check_outputs([out_path], [raster.path])
-    embedded = embed_raster(raster, model, stride=stride, cache=cache, feedback=feedback.scaled(0, 70))
+    embedded = embed_raster(raster, context.scaled(0, 70), stride=stride)
     embedding = EmbeddingFile(embedded.path)
     pixels = embedding.sample(sample)
     if len(pixels) < max(k or AUTO_K_RANGE[1], 10):

@@ -16,22 +16,22 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from osgeo import gdal
 
 from ..atomic import copy_atomic
-from ..defaults import DEFAULT_OVERLAP, DEFAULT_TILE, ENCODINGS, MAX_STRIDE
+from ..defaults import DEFAULT_OVERLAP, ENCODINGS, MAX_STRIDE
 from ..errors import DamagedCacheEntryError, DamagedFileError, GeoMeldError, OptionError, RasterInputError
-from ..feedback import Feedback, ensure_feedback
+from ..feedback import Feedback
 from ..gdal_cache import gdal_cache_at_most
 from ..io import SentinelRaster, Window, atomic_geotiff
 from ..outputs import check_outputs
 from ..overviews import StreamedOverviews, overview_factors
 from ..prefetch import prefetched
-from ..runtime import CODE_SCALE, CODE_ZERO_POINT
+from ..runtime import CODE_SCALE, CODE_ZERO_POINT, GeoMeldModel
 from .cache import EmbeddingCache, embedding_key, keep_for_job, release_for_job
+from .context import EngineContext
 from .grid import Tile, aligned_tiles
 
 gdal.UseExceptions()
@@ -48,7 +48,6 @@ MARKER = "GEOMELD_EMBEDDING"
 # Smaller tiles get an overlap of the same share of the tile (less context, so small seams), at least 128 px.
 OVERLAP_SHARE = 0.28
 MIN_OVERLAP = 128
-TILE_SIZE_ENV = "GEOMELD_TILE_SIZE"  # set by the QGIS plugin from its settings
 # Embedding rasters are read at full resolution or as decimated samples, and drawn only when a user adds one: their
 # overviews start at 1/4, since a 1/2 level would add a quarter of the raster's bytes and about a tenth of its
 # embedding time (measured on 2048^2 px: 0.57 -> 0.63 Mpx/s, 114 -> 89 MB).
@@ -187,12 +186,6 @@ def _cache_entry_key(path: Path) -> str:
     return path.stem if path.suffix == ".tif" and path.with_suffix(".json").is_file() else ""
 
 
-def default_tile() -> int:
-    """The tile size embeddings use: $GEOMELD_TILE_SIZE when it holds a number of pixels, else DEFAULT_TILE."""
-    value = os.environ.get(TILE_SIZE_ENV, "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_TILE
-
-
 def default_overlap(tile: int) -> int:
     """The overlap of tiles of `tile` px when none is given: OVERLAP_SHARE of the tile in steps of 64 px, between
     MIN_OVERLAP and DEFAULT_OVERLAP (DEFAULT_OVERLAP for DEFAULT_TILE)."""
@@ -298,7 +291,7 @@ def _store_tile(
 
 def _write_embedding(
     raster: SentinelRaster,
-    model: Any,
+    model: GeoMeldModel,
     path: Path,
     extent: Window,
     stride: int,
@@ -362,31 +355,28 @@ def _write_embedding(
 
 def embed_raster(
     raster: SentinelRaster,
-    model: Any,
+    context: EngineContext,
     out_path: str | os.PathLike | None = None,
     *,
     extent: Window | None = None,
     stride: int = 1,
-    tile: int | None = None,
     overlap: int | None = None,
-    encoding: str = "int8",
-    cache: EmbeddingCache | None = None,
-    feedback: Feedback | None = None,
+    encoding: str = ENCODINGS[0],
 ) -> EmbeddingResult:
-    """Compute (or fetch from the cache) the per-pixel embedding raster of `raster` with a GeoMeldModel.
+    """Compute (or fetch from the context's cache) the per-pixel embedding raster of `raster` with its model.
 
-    Tiles start on the model's input multiple, overlap by `overlap` px and each keeps only its centre, so no tile
-    edge reaches the output and memory is bounded by the tile size. The encoder's receptive field is wide: a tiled
-    result equals one whole-image run within 1e-3 only about 256 px from a tile edge (overlap 512); the default
-    overlap (`default_overlap(tile)`: 384 px for the default 1408 px tiles) keeps score maps within 0.02 of an
-    untiled run (no seams) at about 1.9 times the work of an untiled run.
-    `tile` None means `default_tile()`: every engine function then shares one tiling, and so one cache entry.
-    With `out_path` None the result lives in the cache (the default cache
-    when `cache` is None); with `out_path` and no `cache`, nothing is cached. A cancel leaves no file.
+    Tiles of `context.tile_size` px start on the model's input multiple, overlap by `overlap` px and each keeps only
+    its centre, so no tile edge reaches the output and memory is bounded by the tile size. The encoder's receptive
+    field is wide: a tiled result equals one whole-image run within 1e-3 only about 256 px from a tile edge (overlap
+    512); the default overlap (`default_overlap(tile)`: 384 px for the default 1408 px tiles) keeps score maps within
+    0.02 of an untiled run (no seams) at about 1.9 times the work of an untiled run. Every job of one context shares
+    one tiling, and so one cache entry.
+    With `out_path` None the result lives in the cache; with `out_path` it is also copied there, or, in a context
+    without a cache, only written there. A cancel leaves no file.
     """
-    feedback = ensure_feedback(feedback)
+    model, cache, feedback = context.model, context.cache, context.feedback
     started = time.perf_counter()
-    tile = tile or default_tile()
+    tile = context.tile_size
     overlap = default_overlap(tile) if overlap is None else overlap
     extent = extent or raster.full_window()
     _check_extent(raster, extent)
@@ -396,12 +386,10 @@ def embed_raster(
         raise OptionError(f"The embedding stride must be a whole number from 1 to {MAX_STRIDE}, not {stride}.")
     if out_path is not None:
         check_outputs([out_path], [raster.path])
-    if out_path is None and cache is None:
-        cache = EmbeddingCache()
     target = Path(out_path) if out_path is not None else None
     if cache is None:
         if target is None:
-            raise ValueError("embed_raster needs an output path or a cache")
+            raise ValueError("embed_raster needs an output path or a context with a cache")
         return _write_embedding(raster, model, target, extent, stride, tile, overlap, encoding, feedback, started)
     key = embedding_key(raster, extent, stride, encoding, str(model.model_id), tile, overlap)
     shape = (-(-extent.width // stride), -(-extent.height // stride), int(model.embedding_dim))

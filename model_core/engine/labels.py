@@ -19,7 +19,7 @@ from ..errors import LabelInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, Window
 from .accuracy import GROUP_BLOCK
-from .cache import EmbeddingCache
+from .context import EngineContext
 from .embedding import EmbeddingFile, EmbeddingResult, embed_raster
 
 ogr.UseExceptions()
@@ -147,18 +147,16 @@ def read_label_features(
 
 def embed_under_labels(
     raster: SentinelRaster,
-    model: object,
+    context: EngineContext,
     labels_path: str | os.PathLike,
     fields: Sequence[str],
     layer: str | None,
     stride: int,
-    cache: EmbeddingCache | None,
-    feedback: Feedback,
 ) -> EmbeddingResult:
     """Check the label file (layer, fields, CRS) before the model runs, then embed the raster (cached) as the first
     80 % of a probe's training."""
     read_features(labels_path, fields, raster.crs_wkt, layer)
-    return embed_raster(raster, model, stride=stride, cache=cache, feedback=feedback.scaled(0, 80))
+    return embed_raster(raster, context.scaled(0, 80), stride=stride)
 
 
 def _pixel(embedding: EmbeddingFile, x: float, y: float) -> tuple[int, int]:

@@ -6,9 +6,10 @@ import os
 from collections.abc import Sequence
 
 from ..defaults import DEFAULT_THRESHOLD, DEFAULT_TOP_K
-from ..feedback import Feedback, ensure_feedback
+from ..feedback import Feedback
 from ..io import SentinelRaster, open_raster
 from .codebook import score_by_codebook
+from .context import EngineContext
 from .embedding import EmbeddingResult, embed_raster
 from .prompts import text_scorer
 from .scoremap import Grid, QueryResult, check_output_paths, check_threshold, finish_query, score_embeddings
@@ -30,7 +31,7 @@ def as_raster(raster: SentinelRaster | str | os.PathLike) -> SentinelRaster:
 
 def text_query(
     raster: SentinelRaster | str | os.PathLike,
-    model,
+    context: EngineContext,
     text: str,
     out_heatmap: str | os.PathLike,
     *,
@@ -40,7 +41,6 @@ def text_query(
     threshold: float | None = None,
     negatives: Sequence[str] = (),
     exact: bool = False,
-    feedback: Feedback | None = None,
 ) -> QueryResult:
     """Heatmap (0..1) of how well each pixel matches `text`, with hit mask, polygons and the top-k places.
 
@@ -50,12 +50,12 @@ def text_query(
     the score of its nearest of 4096 centroids. `exact` scores every pixel's own embedding instead (seconds, not
     milliseconds, on large rasters).
     """
-    feedback = ensure_feedback(feedback)
+    model, feedback = context.model, context.feedback
     check_output_paths(out_heatmap, mask_out, polygons_out, inputs=[raster])
     threshold = check_threshold(threshold)
     scorer = text_scorer(model, text, negatives)
     raster = as_raster(raster)
-    embedding = embed_raster(raster, model, feedback=feedback.scaled(0, EMBED_SHARE))
+    embedding = embed_raster(raster, context.scaled(0, EMBED_SHARE))
     scoring = after_embedding(feedback, embedding)
     heat = (
         score_embeddings([embedding.path], scorer, scoring)

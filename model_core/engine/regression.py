@@ -28,7 +28,7 @@ from ..errors import LabelInputError, ProbeFileError
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, atomic_geotiff
 from ..linalg import matmul
-from .cache import EmbeddingCache
+from .context import EngineContext
 from .embedding import EmbeddingFile, embed_raster
 from .labels import collect_numeric_samples, embed_under_labels, number_of
 from .probe import check_probe_model, logistic_parts
@@ -244,7 +244,7 @@ def samples_from_table(
 
 def train_regression(
     raster: SentinelRaster,
-    model: Any,
+    context: EngineContext,
     labels_path: str | os.PathLike,
     target: str,
     *,
@@ -253,14 +253,12 @@ def train_regression(
     kind: str = "ridge",
     max_samples: int = MAX_SAMPLES,
     stride: int = 1,
-    cache: EmbeddingCache | None = None,
     seed: int = 0,
-    feedback: Feedback | None = None,
 ) -> RegressionProbe:
     """Embed the raster (cached), sample it under points or polygons with a numeric target and fit a probe."""
-    feedback = ensure_feedback(feedback)
+    feedback = context.feedback
     fields = [target, group_field] if group_field else [target]
-    embedding = embed_under_labels(raster, model, labels_path, fields, layer, stride, cache, feedback)
+    embedding = embed_under_labels(raster, context, labels_path, fields, layer, stride)
     numeric = collect_numeric_samples(
         embedding.path,
         labels_path,
@@ -277,7 +275,7 @@ def train_regression(
         target,
         kind,
         group_field=group_field,
-        model_id=str(model.model_id),
+        model_id=str(context.model.model_id),
         band_names=list(raster.band_names),
         seed=seed,
     )
@@ -334,20 +332,18 @@ def write_value_map(
 
 def apply_regression(
     raster: SentinelRaster,
-    model: Any,
+    context: EngineContext,
     probe: RegressionProbe,
     out_path: str | os.PathLike,
     *,
     stride: int = 1,
-    cache: EmbeddingCache | None = None,
-    feedback: Feedback | None = None,
 ) -> ValueMapResult:
     """A float raster of the probe's prediction for every pixel of the raster's (cached) embedding."""
-    feedback = ensure_feedback(feedback)
     started = time.perf_counter()
-    check_probe_model(probe, model)
-    embedded = embed_raster(raster, model, stride=stride, cache=cache, feedback=feedback.scaled(0, 70))
-    count, low, mean, high = write_value_map(EmbeddingFile(embedded.path), probe, out_path, feedback.scaled(70, 100))
+    check_probe_model(probe, context.model)
+    embedded = embed_raster(raster, context.scaled(0, 70), stride=stride)
+    progress = context.feedback.scaled(70, 100)
+    count, low, mean, high = write_value_map(EmbeddingFile(embedded.path), probe, out_path, progress)
     return ValueMapResult(Path(out_path), count, low, mean, high, time.perf_counter() - started)
 
 

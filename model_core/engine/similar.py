@@ -11,9 +11,9 @@ from osgeo import ogr, osr
 
 from ..defaults import DEFAULT_TOP_K
 from ..errors import QueryInputError
-from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, Window
 from ..linalg import matmul
+from .context import EngineContext
 from .embedding import embed_raster
 from .query import EMBED_SHARE, after_embedding, as_raster
 from .scoremap import (
@@ -121,7 +121,7 @@ def example_pixels(raster: SentinelRaster, points: Sequence[tuple[float, float]]
 
 def similar_to_points(
     raster: SentinelRaster | str | os.PathLike,
-    model,
+    context: EngineContext,
     points: Sequence[tuple[float, float]] | str | os.PathLike,
     out_heatmap: str | os.PathLike,
     *,
@@ -130,14 +130,13 @@ def similar_to_points(
     polygons_out: str | os.PathLike | None = None,
     top_k: int = DEFAULT_TOP_K,
     threshold: float | None = None,
-    feedback: Feedback | None = None,
 ) -> QueryResult:
     """Heatmap of cosine similarity to the mean embedding of example points, rescaled 0..1 over the raster.
 
     `points` are (x, y) in the raster CRS (or in `points_crs`), or a vector file path. The default threshold is
     Otsu's threshold of the heatmap.
     """
-    feedback = ensure_feedback(feedback)
+    feedback = context.feedback
     files = [points] if isinstance(points, (str, os.PathLike)) else []
     check_output_paths(out_heatmap, mask_out, polygons_out, inputs=[raster, *files])
     threshold = check_threshold(threshold)
@@ -149,7 +148,7 @@ def similar_to_points(
     if not points:
         raise QueryInputError("Query by example needs at least one example point.")
     example_pixels(raster, points)
-    embedding = embed_raster(raster, model, feedback=feedback.scaled(0, EMBED_SHARE))
+    embedding = embed_raster(raster, context.scaled(0, EMBED_SHARE))
     grid = Grid.of(embedding.path)
     examples = pixel_embeddings(embedding.path, [grid.pixel(x, y) for x, y in points])
     centre = examples.mean(axis=0)
@@ -164,7 +163,7 @@ def similar_to_points(
         "examples": str(len(points)),
         "cosine_min": f"{low:.6g}",
         "cosine_max": f"{high:.6g}",
-        "model_id": str(model.model_id),
+        "model_id": str(context.model.model_id),
     }
     result = finish_query(
         heat,

@@ -14,9 +14,9 @@ import numpy as np
 from ..atomic import write_text_atomic
 from ..defaults import MAX_CLASSES
 from ..errors import QueryInputError
-from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, open_raster
 from .classmap import write_class_map
+from .context import EngineContext
 from .embedding import embed_raster, open_embedding
 from .palette import class_colours
 from .prompts import class_scorer, parse_class_list
@@ -46,26 +46,25 @@ class PatchPrediction:
 
 def zeroshot_segment(
     raster: SentinelRaster | str | os.PathLike,
-    model,
+    context: EngineContext,
     classes: Sequence[str] | str,
     out_path: str | os.PathLike,
     *,
     probabilities_out: str | os.PathLike | None = None,
-    feedback: Feedback | None = None,
 ) -> ZeroShotResult:
     """Class raster from class names alone: each pixel takes the class whose text embedding it matches best.
 
     Written like a probe's class map (value i = i-th class, 0 = nodata, colours by meaning, class names), with
     optional per-class probabilities (softmax over the classes with the model's logit scale).
     """
-    feedback = ensure_feedback(feedback)
+    model = context.model
     check_output_paths(out_path, probabilities_out, inputs=[raster])
     count = len(parse_class_list(classes))
     if count > MAX_CLASSES:
         raise QueryInputError(f"A class raster holds at most {MAX_CLASSES} classes; {count} class names were given.")
     scorer = class_scorer(model, classes)
     raster = as_raster(raster)
-    embedding = embed_raster(raster, model, feedback=feedback.scaled(0, EMBED_SHARE))
+    embedding = embed_raster(raster, context.scaled(0, EMBED_SHARE))
     names = list(scorer.positives)
     counts = write_class_map(
         open_embedding(embedding.path),
@@ -74,7 +73,7 @@ def zeroshot_segment(
         class_colours(names, model),
         out_path,
         probabilities_path=probabilities_out,
-        feedback=after_embedding(feedback, embedding, 100.0),
+        feedback=after_embedding(context.feedback, embedding, 100.0),
     )
     return ZeroShotResult(
         Path(out_path),
@@ -87,16 +86,15 @@ def zeroshot_segment(
 
 def zeroshot_patches(
     paths: Sequence[str | os.PathLike],
-    model,
+    context: EngineContext,
     classes: Sequence[str] | str,
     out_csv: str | os.PathLike | None = None,
     *,
     bands: str | Sequence[str] | None = None,
     reflectance_scale: float | None = None,
-    feedback: Feedback | None = None,
 ) -> list[PatchPrediction]:
     """One label per patch file from its pooled embedding; optionally written as CSV (path,label,score)."""
-    feedback = ensure_feedback(feedback)
+    model, feedback = context.model, context.feedback
     if not paths:
         raise QueryInputError("Zero-shot patch classification needs at least one patch file.")
     check_output_paths(out_csv, inputs=paths)

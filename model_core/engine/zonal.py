@@ -24,7 +24,8 @@ from ..errors import GeoMeldError, LabelInputError, RasterInputError
 from ..feedback import Feedback, ensure_feedback
 from ..io import Window
 from .areas import GeodesicArea, polygons_of
-from .batch import RasterOptions, open_input, worker_model
+from .batch import RasterOptions, open_input, worker_context
+from .cache import EmbeddingCache
 from .embedding import EmbeddingFile, embed_raster
 from .labels import crs_transform, envelope_window, open_layer, rasterise
 from .vector_io import add_feature, atomic_gpkg
@@ -228,13 +229,13 @@ def zonal_sums(
 
 def embedding_of(source: str, options: RasterOptions, feedback: Feedback | None = None) -> EmbeddingFile:
     """`source` itself when it is an embedding raster (a batch output or mosaic), else its embedding (computed with
-    this process's model, or taken from the embedding cache)."""
+    this process's model, or taken from this machine's default embedding cache)."""
     try:
         return EmbeddingFile(source)
     except RasterInputError:
         pass
     raster = open_input(source, options)
-    result = embed_raster(raster, worker_model(options), stride=options.stride, feedback=feedback)
+    result = embed_raster(raster, worker_context(options, EmbeddingCache(), feedback), stride=options.stride)
     return EmbeddingFile(result.path)
 
 

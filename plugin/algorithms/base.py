@@ -21,7 +21,7 @@ from qgis.PyQt.QtGui import QIcon
 from ...model_core.errors import DamagedCacheEntryError
 from ...model_core.feedback import Feedback
 from ..i18n import tr
-from ..settings import apply_engine_settings, configured_model, embedding_cache, load_settings
+from ..settings import engine_context, load_settings
 from ..tasks import error_message, processing_feedback
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "resources", "icons", "geomeld.svg")
@@ -107,21 +107,16 @@ class GeoMeldAlgorithm(QgsProcessingAlgorithm):
             (feedback or self._feedback).info(notice)
         return raster
 
-    def model(self):
-        """GeoMeld-FM with the user's weights, device and threads; the embedding cache and tiles follow the settings.
-        The log says which device runs the job, and when ONNX Runtime could not use the one chosen."""
-        settings = load_settings()
-        apply_engine_settings(settings)
-        model = configured_model(settings)
+    def engine(self):
+        """The job's engine context from the GeoMeld settings (model, embedding cache, tile size) with its progress
+        and cancel. The log says which device runs the job, and when ONNX Runtime could not use the one chosen."""
+        context = engine_context(load_settings(), self._feedback)
+        model = context.model
         self._device, self._device_note = model.device, model.device_note
         self._feedback.info(tr("Device: {0}").format(model.device))
         if model.device_note:
             self._feedback.info(tr("Warning: {0}").format(model.device_note))
-        return model
-
-    def cache(self):
-        """The embedding cache configured in the settings."""
-        return embedding_cache()
+        return context
 
     def optional_output(self, parameters: dict[str, Any], name: str, context: QgsProcessingContext) -> str | None:
         """The path of an optional output, or None when the user skipped it."""

@@ -34,11 +34,18 @@ STD = "STD"
 
 
 def raster_options(bands: str | None, scale: float | None):
-    """The engine's options for workers, from the GeoMeld settings (weights, threads), bands and reflectance scale."""
+    """The engine's options for workers, from the GeoMeld settings (weights, threads, tile size), bands and
+    reflectance scale."""
     from ...model_core.engine.batch import RasterOptions
 
     settings = load_settings()
-    return RasterOptions(weights=settings.weights_path(), bands=bands, scale=scale, threads=settings.thread_count())
+    return RasterOptions(
+        weights=settings.weights_path(),
+        bands=bands,
+        scale=scale,
+        threads=settings.thread_count(),
+        tile=settings.tile_size,
+    )
 
 
 class BatchEmbedAlgorithm(GeoMeldAlgorithm):
@@ -163,7 +170,7 @@ class ZonalEmbeddingsAlgorithm(GeoMeldAlgorithm):
         polygons_path, layer_name = vector_file(self.parameterAsVectorLayer(parameters, POLYGONS, context))
         polygons = read_polygons(polygons_path, layer_name)
         out_path = self.parameterAsFileOutput(parameters, OUTPUT, context)
-        embedded = embed_raster(raster, self.model(), cache=self.cache(), feedback=feedback.scaled(0, 80))
+        embedded = embed_raster(raster, self.engine().scaled(0, 80))
         sums = zonal_sums(EmbeddingFile(embedded.path), polygons, feedback=feedback.scaled(80, 98))
         columns = stat_columns(polygons, sums, self.parameterAsBool(parameters, STD, context))
         write_table(out_path, polygons, columns)

@@ -53,15 +53,7 @@ class EmbedAlgorithm(GeoMeldAlgorithm):
         raster = self.open_input(parameters, context)
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
         stride = self.parameterAsInt(parameters, STRIDE, context)
-        model = self.model()
-        result = embed_raster(
-            raster,
-            model,
-            out_path,
-            stride=stride,
-            cache=self.cache(),
-            feedback=feedback,
-        )
+        result = embed_raster(raster, self.engine(), out_path, stride=stride)
         feedback.info(
             tr("Embedding of {0} x {1} px, {2} dimensions{3}.").format(
                 result.width, result.height, result.dim, tr(" (from the cache)") if result.cached else ""
@@ -101,5 +93,5 @@ class PcaPreviewAlgorithm(GeoMeldAlgorithm):
 
         raster = self.open_input(parameters, context)
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
-        embedding = embed_raster(raster, self.model(), cache=self.cache(), feedback=feedback.scaled(0, 85))
+        embedding = embed_raster(raster, self.engine().scaled(0, 85))
         return {OUTPUT: str(pca_preview(embedding.path, out_path, feedback=feedback.scaled(85, 100)))}

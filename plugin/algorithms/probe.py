@@ -129,9 +129,7 @@ class TrainProbeAlgorithm(GeoMeldAlgorithm):
         kind = PROBE_KINDS[self.parameterAsEnum(parameters, KIND, context)]
         out_path = self.parameterAsFileOutput(parameters, OUTPUT, context)
         matrix = self.optional_file(parameters, MATRIX, context)
-        probe, _ = train_probe(
-            raster, self.model(), labels, field, layer=layer_name, kind=kind, cache=self.cache(), feedback=feedback
-        )
+        probe, _ = train_probe(raster, self.engine(), labels, field, layer=layer_name, kind=kind)
         summary = self.save_reported(probe, out_path, feedback)
         report = probe.report
         matrix = matrix if matrix and report is not None and report.confusion else None
@@ -214,14 +212,14 @@ class ApplyProbeAlgorithm(GeoMeldAlgorithm):
         from ...model_core.errors import reading
 
         raster = self.open_input(parameters, context)
-        model = self.model()
+        engine = self.engine()
         probe_path = self.parameterAsFile(parameters, PROBE, context)
         with reading(Path(probe_path).with_suffix(".npz"), tr("train the probe again")):
-            probe = load_probe(probe_path, str(model.model_id))
+            probe = load_probe(probe_path, str(engine.model.model_id))
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
         result = apply_probe(
             raster,
-            model,
+            engine,
             probe,
             out_path,
             probabilities_path=self.optional_output(parameters, PROBABILITIES, context),
@@ -229,8 +227,6 @@ class ApplyProbeAlgorithm(GeoMeldAlgorithm):
             suggestions_path=self.optional_output(parameters, SUGGESTIONS, context),
             smoothing=self.parameterAsInt(parameters, SMOOTHING, context),
             min_mapping_unit_px=self.parameterAsInt(parameters, MIN_PIXELS, context),
-            cache=self.cache(),
-            feedback=feedback,
         )
         feedback.info(", ".join(f"{name}: {count} px" for name, count in result.pixel_counts.items()))
         return {

@@ -142,7 +142,7 @@ class TextQueryAlgorithm(HeatmapAlgorithm):
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
         exact = self.parameterAsBool(parameters, EXACT, context)
         options = self.heatmap_options(parameters, context)
-        result = text_query(raster, self.model(), text, out_path, exact=exact, feedback=feedback, **options)
+        result = text_query(raster, self.engine(), text, out_path, exact=exact, **options)
         return self.heatmap_results(result, feedback)
 
 
@@ -184,9 +184,7 @@ class QueryByExampleAlgorithm(HeatmapAlgorithm):
             (point.x(), point.y()) for feature in source.getFeatures(request) for point in feature.geometry().vertices()
         ]
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
-        result = similar_to_points(
-            raster, self.model(), points, out_path, feedback=feedback, **self.heatmap_options(parameters, context)
-        )
+        result = similar_to_points(raster, self.engine(), points, out_path, **self.heatmap_options(parameters, context))
         return self.heatmap_results(result, feedback)
 
 
@@ -229,13 +227,6 @@ class ChangeDetectionAlgorithm(HeatmapAlgorithm):
         raster_b = self.open_input(parameters, context, INPUT_B, BANDS_B, SCALE_B)
         text = self.parameterAsString(parameters, TEXT, context).strip() or None
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
-        result = change_map(
-            raster_a,
-            raster_b,
-            self.model(),
-            out_path,
-            text_filter=text,
-            feedback=feedback,
-            **self.heatmap_options(parameters, context),
-        )
+        options = self.heatmap_options(parameters, context)
+        result = change_map(raster_a, raster_b, self.engine(), out_path, text_filter=text, **options)
         return self.heatmap_results(result, feedback)

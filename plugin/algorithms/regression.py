@@ -90,14 +90,12 @@ class TrainRegressionAlgorithm(TrainProbeAlgorithm):
         group = self.parameterAsString(parameters, GROUP, context) or None
         probe = train_regression(
             raster,
-            self.model(),
+            self.engine(),
             labels,
             self.parameterAsString(parameters, TARGET, context),
             group_field=group,
             layer=layer_name,
             kind=REGRESSION_KINDS[self.parameterAsEnum(parameters, KIND, context)],
-            cache=self.cache(),
-            feedback=feedback,
         )
         out_path = self.parameterAsFileOutput(parameters, OUTPUT, context)
         summary = self.save_reported(probe, out_path, feedback)
@@ -142,9 +140,9 @@ class ApplyRegressionAlgorithm(GeoMeldAlgorithm):
         from ...model_core.engine.regression import apply_regression
 
         raster = self.open_input(parameters, context)
-        model = self.model()
-        probe = load_regression_probe(self.parameterAsFile(parameters, PROBE, context), str(model.model_id))
+        engine = self.engine()
+        probe = load_regression_probe(self.parameterAsFile(parameters, PROBE, context), str(engine.model.model_id))
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
-        result = apply_regression(raster, model, probe, out_path, cache=self.cache(), feedback=feedback)
+        result = apply_regression(raster, engine, probe, out_path)
         feedback.info(result.summary())
         return {OUTPUT: str(result.path), REPORT: result.summary()}

@@ -66,14 +66,8 @@ class ZeroShotSegmentationAlgorithm(GeoMeldAlgorithm):
         raster = self.open_input(parameters, context)
         classes = self.parameterAsString(parameters, CLASSES, context)
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
-        result = zeroshot_segment(
-            raster,
-            self.model(),
-            classes,
-            out_path,
-            probabilities_out=self.optional_output(parameters, PROBABILITIES, context),
-            feedback=feedback,
-        )
+        probabilities = self.optional_output(parameters, PROBABILITIES, context)
+        result = zeroshot_segment(raster, self.engine(), classes, out_path, probabilities_out=probabilities)
         feedback.info(tr("Classes: {0}.").format(", ".join(result.classes)))
         return {
             OUTPUT: str(result.path),
@@ -120,15 +114,8 @@ class ClustersAlgorithm(GeoMeldAlgorithm):
         raster = self.open_input(parameters, context)
         k = self.parameterAsInt(parameters, CLUSTERS, context) or None
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
-        result = cluster_raster(
-            raster,
-            self.model(),
-            out_path,
-            k,
-            smoothing=self.parameterAsInt(parameters, SMOOTHING, context),
-            cache=self.cache(),
-            feedback=feedback,
-        )
+        smoothing = self.parameterAsInt(parameters, SMOOTHING, context)
+        result = cluster_raster(raster, self.engine(), out_path, k, smoothing=smoothing)
         feedback.info(tr("{0} clusters.").format(result.k))
         return {OUTPUT: str(result.path)}
 

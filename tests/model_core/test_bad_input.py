@@ -23,6 +23,7 @@ from osgeo import gdal, ogr, osr
 
 from benchmarks.mosaic import mosaic_vrt
 from model_core.engine.classify import apply_probe, train_probe
+from model_core.engine.context import EngineContext
 from model_core.engine.embedding import embed_raster, read_embedding
 from model_core.engine.probe import fit_probe
 from model_core.engine.probe_file import load_probe, save_probe
@@ -254,7 +255,9 @@ def test_all_nodata_raster_is_refused(tmp_path):
 def test_fully_clouded_patch_embeds_as_one_surface(geomeld_model, tmp_path):
     path = copy_raster(shared(CHIP), tmp_path / "cloud.tif")
     set_bands(path, 10000)  # reflectance 1.0 in every band: saturated white
-    result = embed_raster(open_raster(path), geomeld_model, tmp_path / "cloud_embedding.tif", encoding="float32")
+    result = embed_raster(
+        open_raster(path), EngineContext(geomeld_model), tmp_path / "cloud_embedding.tif", encoding="float32"
+    )
     values = read_embedding(result.path)
     assert np.isfinite(values).all()
     np.testing.assert_allclose(np.linalg.norm(values, axis=0), 1.0, atol=1e-3)
@@ -265,7 +268,7 @@ def test_fully_clouded_patch_embeds_as_one_surface(geomeld_model, tmp_path):
 
 def test_raster_smaller_than_one_tile(geomeld_model, tmp_path):
     raster = open_raster(shared(EUROSAT), bands="eurosat")
-    result = embed_raster(raster, geomeld_model, tmp_path / "small.tif", tile=512)
+    result = embed_raster(raster, EngineContext(geomeld_model, tile_size=512), tmp_path / "small.tif")
     values = read_embedding(result.path)
     assert values.shape == (geomeld_model.embedding_dim, 64, 64)
     assert (np.abs(values).sum(axis=0) > 0).all()
@@ -274,7 +277,9 @@ def test_raster_smaller_than_one_tile(geomeld_model, tmp_path):
 def test_one_pixel_raster(geomeld_model, tmp_path):
     path = tmp_path / "pixel.tif"
     gdal.Translate(str(path), str(shared(CHIP)), srcWin=[100, 100, 1, 1])
-    result = embed_raster(open_raster(path), geomeld_model, tmp_path / "pixel_embedding.tif", encoding="float32")
+    result = embed_raster(
+        open_raster(path), EngineContext(geomeld_model), tmp_path / "pixel_embedding.tif", encoding="float32"
+    )
     values = read_embedding(result.path)
     assert values.shape == (geomeld_model.embedding_dim, 1, 1)
     assert np.linalg.norm(values[:, 0, 0]) == pytest.approx(1.0, abs=1e-3)
@@ -285,36 +290,36 @@ def test_huge_virtual_raster_opens_and_embeds_an_extent(geomeld_model, tmp_path)
     raster = open_raster(vrt)  # a full read would need 2.4 TB: opening only samples a decimated view
     assert (raster.width, raster.height) == (200_000, 200_000)
     assert raster.info()["size"] == [200_000, 200_000]
-    result = embed_raster(raster, geomeld_model, tmp_path / "corner.tif", extent=Window(0, 0, 256, 256))
+    result = embed_raster(raster, EngineContext(geomeld_model), tmp_path / "corner.tif", extent=Window(0, 0, 256, 256))
     assert (result.width, result.height) == (256, 256)
     assert gdal.Open(str(result.path)).GetGeoTransform()[:1] == raster.geotransform[:1]
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 < 8 * GIB
 
 
-def test_labels_in_wgs84_over_a_utm_raster_are_reprojected(geomeld_model, tmp_path):
+def test_labels_in_wgs84_over_a_utm_raster_are_reprojected(engine, tmp_path):
     raster = open_raster(shared(CHIP))
     utm_points = chip_points()
     to_wgs84 = osr.CoordinateTransformation(chip_srs(), wgs84())
     wgs84_points = [(*to_wgs84.TransformPoint(x, y)[:2], name) for x, y, name in utm_points]
     utm = write_points(tmp_path / "utm.gpkg", utm_points, chip_srs())
     geographic = write_points(tmp_path / "wgs84.geojson", wgs84_points, wgs84())
-    _, reference = train_probe(raster, geomeld_model, utm, "class")
-    probe, samples = train_probe(raster, geomeld_model, geographic, "class")
+    _, reference = train_probe(raster, engine, utm, "class")
+    probe, samples = train_probe(raster, engine, geographic, "class")
     assert probe.classes == ["east", "west"]
     assert sorted(map(tuple, samples.pixels.tolist())) == sorted(map(tuple, reference.pixels.tolist()))
 
 
-def test_labels_without_crs_are_refused(geomeld_model, tmp_path):
+def test_labels_without_crs_are_refused(engine, tmp_path):
     labels = write_points(tmp_path / "no_crs.shp", chip_points(), None)
     assert not labels.with_suffix(".prj").exists()
     with pytest.raises(LabelInputError, match="has no CRS"):
-        train_probe(open_raster(shared(CHIP)), geomeld_model, labels, "class")
+        train_probe(open_raster(shared(CHIP)), engine, labels, "class")
 
 
-def test_overlong_query_is_refused(geomeld_model, out):
+def test_overlong_query_is_refused(engine, out):
     text = " ".join(["flooded rice paddies beside a meandering river"] * 20)
     with pytest.raises(QueryInputError, match="too long"):
-        text_query(shared(CHIP), geomeld_model, text, out / "heat.tif")
+        text_query(shared(CHIP), engine, text, out / "heat.tif")
     assert files_in(out) == []
 
 
@@ -326,11 +331,13 @@ def test_cancel_after_the_first_tile_leaves_nothing(geomeld_model, tmp_path, out
     cache = EmbeddingCache(tmp_path / "cache")
     raster = open_raster(shared(CHIP))
     with pytest.raises(CancelledError, match="no output was written"):
-        embed_raster(raster, geomeld_model, out / "e.tif", tile=128, overlap=32, feedback=feedback)
+        embed_raster(raster, EngineContext(geomeld_model, tile_size=128, feedback=feedback), out / "e.tif", overlap=32)
     assert len(progress) == 1 and 0 < progress[0] < 100
     with pytest.raises(CancelledError):
         embed_raster(
-            raster, geomeld_model, tile=128, overlap=32, cache=cache, feedback=Feedback(is_cancelled=lambda: True)
+            raster,
+            EngineContext(geomeld_model, cache, tile_size=128, feedback=Feedback(is_cancelled=lambda: True)),
+            overlap=32,
         )
     assert files_in(out) == [] and files_in(cache.folder) == []
 
@@ -347,9 +354,9 @@ def test_corrupt_onnx_file_is_refused(weights_dir, tmp_path):
         load_model(weights)
 
 
-def test_probe_for_other_weights_is_refused(geomeld_model, tmp_path, out):
+def test_probe_for_other_weights_is_refused(geomeld_model, engine, tmp_path, out):
     raster = open_raster(shared(CHIP))
-    values = read_embedding(embed_raster(raster, geomeld_model, tmp_path / "e.tif", stride=8).path)
+    values = read_embedding(embed_raster(raster, EngineContext(geomeld_model), tmp_path / "e.tif", stride=8).path)
     samples = values.reshape(values.shape[0], -1).T
     labels = (np.arange(len(samples)) % 28 >= 14).astype(np.int64)  # west / east half of the 28 x 28 grid
     other = fit_probe(samples, labels, class_names=["west", "east"], model_id="f" * 64, evaluate=False)
@@ -358,7 +365,7 @@ def test_probe_for_other_weights_is_refused(geomeld_model, tmp_path, out):
     with pytest.raises(ProbeFileError, match="train the probe again with these weights"):
         load_probe(path, model_id=str(geomeld_model.model_id))
     with pytest.raises(ProbeFileError, match="train the probe again with these weights"):
-        apply_probe(raster, geomeld_model, load_probe(path), out / "classes.tif")
+        apply_probe(raster, engine, load_probe(path), out / "classes.tif")
     assert files_in(out) == before
 
 
@@ -382,9 +389,9 @@ def workspace(geomeld_model, tmp_path_factory) -> Path:
     from model_core.engine.cache import EmbeddingCache
 
     cache = EmbeddingCache(cache_dir)
-    probe, _ = train_probe(raster, geomeld_model, folder / "labels.gpkg", "class", stride=8, cache=cache)
+    probe, _ = train_probe(raster, EngineContext(geomeld_model, cache), folder / "labels.gpkg", "class", stride=8)
     save_probe(probe, folder / "probe.json")
-    cluster_raster(raster, geomeld_model, folder / "classes.tif", 3, stride=8, cache=cache)
+    cluster_raster(raster, EngineContext(geomeld_model, cache), folder / "classes.tif", 3, stride=8)
     return folder
 
 

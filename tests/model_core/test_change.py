@@ -58,12 +58,12 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / max(np.logical_or(a, b).sum(), 1))
 
 
-def test_change_map_finds_the_pasted_block(geomeld_model, dates, tmp_path):
+def test_change_map_finds_the_pasted_block(engine, dates, tmp_path):
     a, b, _, block = dates
     result = change_map(
         a,
         b,
-        geomeld_model,
+        engine,
         tmp_path / "change.tif",
         mask_out=tmp_path / "mask.tif",
         polygons_out=tmp_path / "change.gpkg",
@@ -82,9 +82,9 @@ def test_change_map_finds_the_pasted_block(geomeld_model, dates, tmp_path):
     assert (tmp_path / "change.gpkg").exists()
 
 
-def test_change_resamples_b_onto_a_grid(geomeld_model, dates, tmp_path):
+def test_change_resamples_b_onto_a_grid(engine, dates, tmp_path):
     a, _, shifted, block = dates
-    result = change_map(a, shifted, geomeld_model, tmp_path / "change.tif", mask_out=tmp_path / "mask.tif")
+    result = change_map(a, shifted, engine, tmp_path / "change.tif", mask_out=tmp_path / "mask.tif")
     dataset = gdal.Open(str(result.heatmap))
     assert dataset.GetGeoTransform() == gdal.Open(str(a)).GetGeoTransform()
     distance = dataset.ReadAsArray()
@@ -96,12 +96,10 @@ def test_change_resamples_b_onto_a_grid(geomeld_model, dates, tmp_path):
     assert float(distance[block].mean()) > float(distance[~block & (mask != 255)].mean())
 
 
-def test_text_filter_keeps_a_subset_of_the_changes(geomeld_model, dates, tmp_path):
+def test_text_filter_keeps_a_subset_of_the_changes(engine, dates, tmp_path):
     a, b, _, _ = dates
-    plain = change_map(a, b, geomeld_model, tmp_path / "all.tif", mask_out=tmp_path / "all_mask.tif")
-    filtered = change_map(
-        a, b, geomeld_model, tmp_path / "f.tif", mask_out=tmp_path / "f_mask.tif", text_filter="open water"
-    )
+    plain = change_map(a, b, engine, tmp_path / "all.tif", mask_out=tmp_path / "all_mask.tif")
+    filtered = change_map(a, b, engine, tmp_path / "f.tif", mask_out=tmp_path / "f_mask.tif", text_filter="open water")
     all_mask = gdal.Open(str(plain.mask)).ReadAsArray() == 1
     kept = gdal.Open(str(filtered.mask)).ReadAsArray() == 1
     assert filtered.threshold == pytest.approx(plain.threshold)
@@ -109,7 +107,7 @@ def test_text_filter_keeps_a_subset_of_the_changes(geomeld_model, dates, tmp_pat
     assert filtered.embedding_cached and filtered.details["text_filter"] == "open water"
 
 
-def test_dates_that_do_not_overlap_raise_and_write_nothing(geomeld_model, dates, tmp_path):
+def test_dates_that_do_not_overlap_raise_and_write_nothing(engine, dates, tmp_path):
     a, _, _, _ = dates
     far = tmp_path / "far.tif"
     source = gdal.Open(str(a))
@@ -118,9 +116,9 @@ def test_dates_that_do_not_overlap_raise_and_write_nothing(geomeld_model, dates,
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(QueryInputError, match="do not overlap"):
-        change_map(a, far, geomeld_model, out / "c.tif", mask_out=out / "m.tif", polygons_out=out / "p.gpkg")
+        change_map(a, far, engine, out / "c.tif", mask_out=out / "m.tif", polygons_out=out / "p.gpkg")
     with pytest.raises(QueryInputError, match="threshold"):
-        change_map(a, a, geomeld_model, out / "c.tif", threshold=3.0)
+        change_map(a, a, engine, out / "c.tif", threshold=3.0)
     assert list(out.iterdir()) == []
 
 

@@ -19,6 +19,7 @@ from model_core.engine.codebook import (
     score_by_codebook,
     source_signature,
 )
+from model_core.engine.context import EngineContext
 from model_core.engine.embedding import embed_raster, open_embedding
 from model_core.engine.prompts import text_scorer
 from model_core.engine.query import text_query
@@ -49,15 +50,15 @@ def stamp(path) -> tuple[int, int]:
     return info.st_ino, info.st_mtime_ns
 
 
-def test_codebook_is_built_at_the_first_query_and_reused(geomeld_model, tmp_path):
+def test_codebook_is_built_at_the_first_query_and_reused(engine, tmp_path):
     chip = shared(CHIP_A)
-    first = text_query(chip, geomeld_model, "dense forest", tmp_path / "a.tif")
-    embedding = embed_raster(open_raster(chip), geomeld_model)
+    first = text_query(chip, engine, "dense forest", tmp_path / "a.tif")
+    embedding = embed_raster(open_raster(chip), engine)
     assert embedding.cached and first.details["scoring"] == "codebook"
     book = codebook_path(embedding.path)
     assert book.exists()
     before = stamp(book)
-    second = text_query(chip, geomeld_model, "water", tmp_path / "b.tif")
+    second = text_query(chip, engine, "water", tmp_path / "b.tif")
     assert stamp(book) == before  # read, not rebuilt
     codebook = load_codebook(embedding.path)
     assert stamp(book) == before
@@ -66,16 +67,16 @@ def test_codebook_is_built_at_the_first_query_and_reused(geomeld_model, tmp_path
     assert np.all((codebook.codes == NODATA_CODE) == ~valid)
     assert codebook.codes[valid].max() < len(codebook.centroids) <= 4096
     np.testing.assert_allclose(np.linalg.norm(codebook.centroids, axis=1), 1.0, rtol=1e-5)
-    expected = codebook.lookup(text_scorer(geomeld_model, "water")(codebook.centroids))
+    expected = codebook.lookup(text_scorer(engine.model, "water")(codebook.centroids))
     np.testing.assert_allclose(read(second.heatmap)[valid], expected[valid], rtol=1e-6)
 
 
-def test_a_changed_embedding_gets_a_new_codebook(geomeld_model, tmp_path):
+def test_a_changed_embedding_gets_a_new_codebook(engine, tmp_path):
     target = tmp_path / "embedding.tif"
-    embed_raster(open_raster(shared(CHIP_A)), geomeld_model, target)
+    embed_raster(open_raster(shared(CHIP_A)), engine.uncached(), target)
     old = load_codebook(target)
     old_signature = source_signature(target)
-    embed_raster(open_raster(shared(CHIP_B)), geomeld_model, tmp_path / "other.tif")
+    embed_raster(open_raster(shared(CHIP_B)), engine.uncached(), tmp_path / "other.tif")
     os.replace(tmp_path / "other.tif", target)  # another scene's embedding under the same name
     assert source_signature(target) != old_signature
     new = load_codebook(target)
@@ -87,23 +88,24 @@ def test_a_changed_embedding_gets_a_new_codebook(geomeld_model, tmp_path):
 
 def test_eviction_and_clearing_remove_the_codebook(geomeld_model, tmp_path):
     cache = EmbeddingCache(tmp_path / "cache")
-    first = embed_raster(open_raster(shared(CHIP_A)), geomeld_model, cache=cache)
+    context = EngineContext(geomeld_model, cache)
+    first = embed_raster(open_raster(shared(CHIP_A)), context)
     load_codebook(first.path)
     assert codebook_path(first.path).exists()
     [(_, used, _)] = cache.entries()  # the codebook counts against the size cap
     assert used == first.path.stat().st_size + codebook_path(first.path).stat().st_size
     cache.max_bytes = 1  # the next entry evicts every other one
-    second = embed_raster(open_raster(shared(CHIP_B)), geomeld_model, cache=cache)
+    second = embed_raster(open_raster(shared(CHIP_B)), context)
     assert not first.path.exists() and not codebook_path(first.path).exists()
     load_codebook(second.path)
     assert cache.clear() == 1
     assert list((tmp_path / "cache").iterdir()) == []
 
 
-def test_codebook_heatmap_agrees_with_exact_scoring(geomeld_model, tmp_path):
+def test_codebook_heatmap_agrees_with_exact_scoring(engine, tmp_path):
     raster = open_raster(shared(FLOOD_S2))
-    fast = text_query(raster, geomeld_model, "water", tmp_path / "fast.tif")
-    exact = text_query(raster, geomeld_model, "water", tmp_path / "exact.tif", exact=True)
+    fast = text_query(raster, engine, "water", tmp_path / "fast.tif")
+    exact = text_query(raster, engine, "water", tmp_path / "exact.tif", exact=True)
     assert exact.details["scoring"] == "exact"
     a, b = read(fast.heatmap), read(exact.heatmap)
     valid = b >= 0
@@ -124,23 +126,23 @@ def test_cli_exact_option(weights_dir, tmp_path):
     assert code == 0 and gdal.Open(str(out)).GetMetadataItem("scoring") == "exact"
 
 
-def test_float32_embeddings_get_a_codebook_too(geomeld_model, tmp_path):
+def test_float32_embeddings_get_a_codebook_too(engine, tmp_path):
     target = tmp_path / "embedding.tif"
-    embed_raster(open_raster(shared(CHIP_B)), geomeld_model, target, encoding="float32")
+    embed_raster(open_raster(shared(CHIP_B)), engine.uncached(), target, encoding="float32")
     codebook = load_codebook(target)
     embedding = open_embedding(target)
     valid = embedding.valid_mask()
     assert np.all((codebook.codes == NODATA_CODE) == ~valid)
-    scorer = text_scorer(geomeld_model, "dense forest")
+    scorer = text_scorer(engine.model, "dense forest")
     exact = score_embeddings([target], scorer)
     fast = score_by_codebook(target, scorer)
     assert np.array_equal(np.isnan(fast), ~valid)
     assert float(np.abs(fast - exact)[valid].mean()) < 0.02
 
 
-def test_a_codebook_that_cannot_be_stored_still_answers(geomeld_model, tmp_path):
+def test_a_codebook_that_cannot_be_stored_still_answers(engine, tmp_path):
     target = tmp_path / "embedding.tif"
-    embed_raster(open_raster(shared(CHIP_A)), geomeld_model, target)
+    embed_raster(open_raster(shared(CHIP_A)), engine.uncached(), target)
     codebook_path(target).mkdir()  # something that is not a codebook file sits where it would be stored
     messages: list[str] = []
     codebook = load_codebook(target, Feedback(log=messages.append))

@@ -11,6 +11,7 @@ from osgeo import gdal
 
 from model_core.demo import demo_scene_path
 from model_core.engine.cache import EmbeddingCache
+from model_core.engine.context import EngineContext
 from model_core.engine.embedding import embed_raster, open_embedding, read_embedding
 from model_core.engine.pca import pca_preview
 from model_core.errors import CancelledError
@@ -28,7 +29,7 @@ def open_chip():
 
 def test_embedding_raster_keeps_the_input_grid(geomeld_model, tmp_path):
     chip = open_chip()
-    result = embed_raster(chip, geomeld_model, tmp_path / "emb.tif")
+    result = embed_raster(chip, EngineContext(geomeld_model), tmp_path / "emb.tif")
     assert not result.cached
     dataset = gdal.Open(str(result.path))
     assert (dataset.RasterXSize, dataset.RasterYSize) == (chip.width, chip.height)
@@ -51,7 +52,12 @@ def test_tiled_embedding_matches_one_whole_image_run(geomeld_model, tmp_path):
     extent = Window(700, 700, 640, 640)
     # Overlap 512 px: each tile keeps only pixels at least 256 px from its inner edges (beyond the receptive field).
     result = embed_raster(
-        raster, geomeld_model, tmp_path / "tiled.tif", extent=extent, tile=576, overlap=512, encoding="float32"
+        raster,
+        EngineContext(geomeld_model, tile_size=576),
+        tmp_path / "tiled.tif",
+        extent=extent,
+        overlap=512,
+        encoding="float32",
     )
     tiled = read_embedding(result.path)
     whole = geomeld_model.embed_dense(raster.read(extent), raster.band_mask)[0]
@@ -61,7 +67,10 @@ def test_tiled_embedding_matches_one_whole_image_run(geomeld_model, tmp_path):
 
 def test_large_embedding_rasters_get_overviews_sampled_from_their_pixels(geomeld_model, tmp_path):
     result = embed_raster(
-        open_raster(demo_scene_path()), geomeld_model, tmp_path / "emb.tif", extent=Window(0, 0, 1030, 1024)
+        open_raster(demo_scene_path()),
+        EngineContext(geomeld_model),
+        tmp_path / "emb.tif",
+        extent=Window(0, 0, 1030, 1024),
     )
     dataset = gdal.Open(str(result.path))
     band = dataset.GetRasterBand(7)
@@ -73,7 +82,7 @@ def test_large_embedding_rasters_get_overviews_sampled_from_their_pixels(geomeld
 
 def test_stride_two_halves_the_grid(geomeld_model, tmp_path):
     chip = open_chip()
-    result = embed_raster(chip, geomeld_model, tmp_path / "s2.tif", stride=2, encoding="float32")
+    result = embed_raster(chip, EngineContext(geomeld_model), tmp_path / "s2.tif", stride=2, encoding="float32")
     info = open_embedding(result.path)
     assert (info.width, info.height) == (chip.width // 2, chip.height // 2)
     assert info.geotransform[1] == pytest.approx(2 * chip.geotransform[1])
@@ -89,30 +98,32 @@ def test_cache_hit_returns_the_same_file_without_recomputing(geomeld_model, tmp_
     source = tmp_path / "chip.tif"
     shutil.copyfile(shared(CHIP), source)
     cache = EmbeddingCache(tmp_path / "cache")
-    first = embed_raster(open_raster(source), geomeld_model, cache=cache)
+    context = EngineContext(geomeld_model, cache)
+    first = embed_raster(open_raster(source), context)
     modified = os.stat(first.path).st_mtime_ns
-    second = embed_raster(open_raster(source), geomeld_model, cache=cache)
+    second = embed_raster(open_raster(source), context)
     assert not first.cached and second.cached
     assert second.path == first.path and os.stat(second.path).st_mtime_ns == modified
-    other = embed_raster(open_raster(source), geomeld_model, cache=cache, stride=2)
+    other = embed_raster(open_raster(source), context, stride=2)
     assert not other.cached and other.path != first.path
-    copied = embed_raster(open_raster(source), geomeld_model, tmp_path / "copy.tif", cache=cache)
+    copied = embed_raster(open_raster(source), context, tmp_path / "copy.tif")
     assert copied.cached and copied.path == tmp_path / "copy.tif"
     np.testing.assert_array_equal(read_embedding(copied.path), read_embedding(first.path))
     # a changed source file is a different key
     dataset = gdal.Open(str(source), gdal.GA_Update)
     dataset.GetRasterBand(4).WriteArray(dataset.GetRasterBand(4).ReadAsArray()[::-1].copy())
     dataset = None
-    assert not embed_raster(open_raster(source), geomeld_model, cache=cache).cached
+    assert not embed_raster(open_raster(source), context).cached
     assert cache.info()["entries"] == 3
 
 
 def test_cache_evicts_least_recently_used_and_clears(geomeld_model, tmp_path):
     chip = open_chip()
     cache = EmbeddingCache(tmp_path / "cache")
-    first = embed_raster(chip, geomeld_model, cache=cache, stride=2)
+    context = EngineContext(geomeld_model, cache)
+    first = embed_raster(chip, context, stride=2)
     cache.max_bytes = os.path.getsize(first.path) + 1
-    second = embed_raster(chip, geomeld_model, cache=cache, stride=4)
+    second = embed_raster(chip, context, stride=4)
     assert not first.path.exists() and second.path.exists()
     assert cache.clear() == 1
     assert not any(cache.folder.iterdir())
@@ -129,12 +140,10 @@ def test_cancel_leaves_no_file(geomeld_model, tmp_path):
     with pytest.raises(CancelledError):
         embed_raster(
             raster,
-            geomeld_model,
+            EngineContext(geomeld_model, tile_size=128, feedback=Feedback(is_cancelled=cancelled)),
             tmp_path / "cancel.tif",
             extent=Window(0, 0, 512, 512),
-            tile=128,
             overlap=32,
-            feedback=Feedback(is_cancelled=cancelled),
         )
     assert len(calls) == 3
     assert list(tmp_path.iterdir()) == []
@@ -142,7 +151,7 @@ def test_cancel_leaves_no_file(geomeld_model, tmp_path):
 
 def test_pca_preview_is_rgb_with_spread(geomeld_model, tmp_path):
     chip = open_chip()
-    embedding = embed_raster(chip, geomeld_model, tmp_path / "emb.tif")
+    embedding = embed_raster(chip, EngineContext(geomeld_model), tmp_path / "emb.tif")
     preview = pca_preview(embedding.path, tmp_path / "pca.tif", sample=5000)
     dataset = gdal.Open(str(preview))
     assert dataset.RasterCount == 3
@@ -160,7 +169,7 @@ def test_gdal_cache_is_bounded_while_embedding_and_restored_after(geomeld_model,
     before = gdal.GetCacheMax()
     seen = []
     feedback = Feedback(progress=lambda _: seen.append(gdal.GetCacheMax()))
-    embed_raster(open_chip(), geomeld_model, tmp_path / "emb.tif", feedback=feedback)
+    embed_raster(open_chip(), EngineContext(geomeld_model, feedback=feedback), tmp_path / "emb.tif")
     assert seen and max(seen) <= EMBED_GDAL_CACHE
     assert gdal.GetCacheMax() == before
     with gdal_cache_at_most(before + 1):  # never raises the cache

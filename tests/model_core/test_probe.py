@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import pickle
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from model_core.cli import main
 from model_core.engine.cache import EmbeddingCache
 from model_core.engine.classify import apply_probe, train_probe
 from model_core.engine.classmap import class_names_of
+from model_core.engine.context import EngineContext
 from model_core.engine.embedding import embed_raster, open_embedding
 from model_core.engine.labels import collect_samples
 from model_core.engine.probe import cross_validate, fit_probe
@@ -110,19 +112,18 @@ def test_probe_from_lulc_points_classifies_other_pixels(geomeld_model, tmp_path)
     raster = open_raster(shared(CHIP))
     points, classes, chosen, lulc = lulc_points(raster)
     labels = write_labels(tmp_path / "points.gpkg", raster.crs_wkt, points, classes)
-    cache = EmbeddingCache(tmp_path / "cache")
-    probe, samples = train_probe(raster, geomeld_model, labels, "class", cache=cache)
+    context = EngineContext(geomeld_model, EmbeddingCache(tmp_path / "cache"))
+    probe, samples = train_probe(raster, context, labels, "class")
     assert set(samples.counts().values()) == {POINTS_PER_CLASS}
     assert probe.classes == [str(v) for v in np.unique(lulc[lulc > 0])]
     result = apply_probe(
         raster,
-        geomeld_model,
+        context,
         probe,
         tmp_path / "classes.tif",
         probabilities_path=tmp_path / "proba.tif",
         uncertainty_path=tmp_path / "uncertainty.tif",
         suggestions_path=tmp_path / "next.gpkg",
-        cache=cache,
     )
     assert result.embedding.cached
     dataset = gdal.Open(str(result.path))
@@ -154,7 +155,7 @@ def test_probe_from_lulc_points_classifies_other_pixels(geomeld_model, tmp_path)
 def test_labels_in_another_crs_sample_the_same_pixels(geomeld_model, tmp_path):
     raster = open_raster(shared(CHIP))
     points, classes, _, _ = lulc_points(raster)
-    embedding = embed_raster(raster, geomeld_model, tmp_path / "emb.tif")
+    embedding = embed_raster(raster, EngineContext(geomeld_model), tmp_path / "emb.tif")
     utm = collect_samples(embedding.path, write_labels(tmp_path / "utm.gpkg", raster.crs_wkt, points, classes), "class")
     source, target = osr.SpatialReference(wkt=raster.crs_wkt), osr.SpatialReference()
     target.ImportFromEPSG(4326)
@@ -174,7 +175,7 @@ def test_labels_in_another_crs_sample_the_same_pixels(geomeld_model, tmp_path):
 
 def test_polygons_are_rasterised_and_capped_per_class(geomeld_model, tmp_path):
     raster = open_raster(shared(CHIP))
-    embedding = embed_raster(raster, geomeld_model, tmp_path / "emb.tif")
+    embedding = embed_raster(raster, EngineContext(geomeld_model), tmp_path / "emb.tif")
     x0, dx, _, y0, _, dy = raster.geotransform
 
     def square(col, row, size):
@@ -195,19 +196,19 @@ def test_probe_file_round_trip_predicts_identically(kind, geomeld_model, tmp_pat
     raster = open_raster(shared(CHIP))
     points, classes, _, _ = lulc_points(raster)
     labels = write_labels(tmp_path / "points.gpkg", raster.crs_wkt, points, classes)
-    cache = EmbeddingCache(tmp_path / "cache")
-    probe, _ = train_probe(raster, geomeld_model, labels, "class", kind=kind, cache=cache)
+    context = EngineContext(geomeld_model, EmbeddingCache(tmp_path / "cache"))
+    probe, _ = train_probe(raster, context, labels, "class", kind=kind)
     path = save_probe(probe, tmp_path / "probe.json")
     assert not arrays_path(path).read_bytes().startswith(b"\x80")
     loaded = load_probe(path, geomeld_model.model_id)
     assert loaded.kind == kind and loaded.classes == probe.classes and loaded.colours == probe.colours
     assert loaded.report.accuracy == probe.report.accuracy
-    embedding = open_embedding(embed_raster(raster, geomeld_model, cache=cache).path)
+    embedding = open_embedding(embed_raster(raster, context).path)
     pixels = embedding.read().reshape(embedding.dim, -1).T
     np.testing.assert_array_equal(loaded.predict_proba(pixels), probe.predict_proba(pixels))
 
 
-def test_pickles_other_files_and_other_weights_are_refused(geomeld_model, tmp_path):
+def test_pickles_other_files_and_other_weights_are_refused(geomeld_model, engine, tmp_path):
     rng = np.random.default_rng(0)
     embeddings = rng.normal(size=(40, geomeld_model.embedding_dim)).astype(np.float32)
     probe = fit_probe(embeddings, np.arange(40) % 2, "logistic", model_id="0" * 64)
@@ -224,7 +225,7 @@ def test_pickles_other_files_and_other_weights_are_refused(geomeld_model, tmp_pa
         load_probe(tmp_path / "old.json", geomeld_model.model_id)
     raster = open_raster(shared(CHIP))
     with pytest.raises(ProbeFileError, match="train the probe again"):
-        apply_probe(raster, geomeld_model, probe, tmp_path / "classes.tif")
+        apply_probe(raster, engine, probe, tmp_path / "classes.tif")
     assert not (tmp_path / "classes.tif").exists()
 
 
@@ -250,11 +251,12 @@ def test_label_errors_write_nothing(case, geomeld_model, weights_dir, tmp_path, 
     raster = open_raster(shared(CHIP))
     labels, message = _label_case(case, raster, tmp_path)
     expected = message.split(": ")[-1]
+    context = EngineContext(geomeld_model, EmbeddingCache(tmp_path / "cache"))
     with pytest.raises(LabelInputError, match=expected):
-        train_probe(raster, geomeld_model, labels, "class", cache=EmbeddingCache(tmp_path / "cache"))
+        train_probe(raster, context, labels, "class")
     if case == "no field":
         with pytest.raises(LabelInputError, match="its fields are: landcover"):
-            train_probe(raster, geomeld_model, labels, "class", cache=EmbeddingCache(tmp_path / "cache"))
+            train_probe(raster, context, labels, "class")
     out = tmp_path / "probe.json"
     code = main(
         ["probe", "fit", str(shared(CHIP)), str(labels), "--field", "class", "--out", str(out)]
@@ -269,21 +271,19 @@ def test_cancelled_apply_leaves_no_file(geomeld_model, tmp_path):
     raster = open_raster(shared(CHIP))
     points, classes, _, _ = lulc_points(raster)
     labels = write_labels(tmp_path / "points.gpkg", raster.crs_wkt, points, classes)
-    cache = EmbeddingCache(tmp_path / "cache")
-    probe, _ = train_probe(raster, geomeld_model, labels, "class", cache=cache)
+    context = EngineContext(geomeld_model, EmbeddingCache(tmp_path / "cache"))
+    probe, _ = train_probe(raster, context, labels, "class")
     outputs = [tmp_path / "out" / name for name in ("classes.tif", "proba.tif", "doubt.tif", "next.gpkg")]
     outputs[0].parent.mkdir()
     with pytest.raises(CancelledError):
         apply_probe(
             raster,
-            geomeld_model,
+            replace(context, feedback=Feedback(is_cancelled=lambda: True)),
             probe,
             outputs[0],
             probabilities_path=outputs[1],
             uncertainty_path=outputs[2],
             suggestions_path=outputs[3],
-            cache=cache,
-            feedback=Feedback(is_cancelled=lambda: True),
         )
     assert list(outputs[0].parent.iterdir()) == []
 
@@ -300,7 +300,7 @@ def test_outside_features_and_small_classes_are_reported(geomeld_model, tmp_path
         [classes[i] for i in keep] + [2, 4, 5],
     )
     messages = []
-    embedding = embed_raster(raster, geomeld_model, tmp_path / "emb.tif")
+    embedding = embed_raster(raster, EngineContext(geomeld_model), tmp_path / "emb.tif")
     samples = collect_samples(embedding.path, labels, "class", feedback=Feedback(log=messages.append))
     assert samples.counts() == {"2": 20, "4": 20, "5": 2}
     assert samples.features_used == 42 and samples.features_skipped == 3
@@ -328,7 +328,7 @@ def test_olofsson_areas_of_the_papers_worked_example():
     assert rows[0].ci95_ha == pytest.approx(Z95 * standard_error * mapped_ha.sum())
 
 
-def test_held_out_polygons_areas_and_report_on_aberystwyth(geomeld_model, tmp_path):
+def test_held_out_polygons_areas_and_report_on_aberystwyth(geomeld_model, engine, tmp_path):
     """The 40 Aberystwyth polygons (x1000 reflectance): pixel CV reads near 1, whole polygons held out less; the
     area table splits the scene's area, with intervals; colours follow the class names."""
     from model_core.engine.palette import LEXICON
@@ -336,7 +336,7 @@ def test_held_out_polygons_areas_and_report_on_aberystwyth(geomeld_model, tmp_pa
     from tests.conftest import ABERYSTWYTH, aberystwyth_polygons
 
     raster = open_raster(shared(ABERYSTWYTH))
-    probe, samples = train_probe(raster, geomeld_model, aberystwyth_polygons(tmp_path), "class")
+    probe, samples = train_probe(raster, engine, aberystwyth_polygons(tmp_path), "class")
     report = probe.report
     held = report.held_out
     assert probe.classes == ["Forest", "Grass", "Urban", "Water"] and len(np.unique(samples.groups)) == 40

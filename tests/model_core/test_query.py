@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -63,12 +64,12 @@ def test_negatives_join_the_background(geomeld_model):
     assert np.all((scorer(pixels) >= 0) & (scorer(pixels) <= 1))
 
 
-def test_water_query_against_hand_label_and_ndwi(geomeld_model, tmp_path):
+def test_water_query_against_hand_label_and_ndwi(engine, tmp_path):
     raster = open_raster(shared(FLOOD_S2))
     label = read(shared(FLOOD_LABEL))
     result = text_query(
         raster,
-        geomeld_model,
+        engine,
         "water",
         tmp_path / "heat.tif",
         mask_out=tmp_path / "mask.tif",
@@ -87,7 +88,7 @@ def test_water_query_against_hand_label_and_ndwi(geomeld_model, tmp_path):
     model_iou = iou((mask == 1) & valid, water & valid)
     ndwi_iou = iou((ndwi > 0) & valid, water & valid)
     exact = text_query(
-        raster, geomeld_model, "water", tmp_path / "exact.tif", mask_out=tmp_path / "exact.mask.tif", exact=True
+        raster, engine, "water", tmp_path / "exact.tif", mask_out=tmp_path / "exact.mask.tif", exact=True
     )
     exact_iou = iou((read(exact.mask) == 1) & valid, water & valid)
     print(
@@ -113,10 +114,10 @@ def test_water_query_against_hand_label_and_ndwi(geomeld_model, tmp_path):
         assert best.GetField("score") == pytest.approx(result.places[0].score, rel=1e-5)
 
 
-def test_query_over_cached_embedding_does_not_reembed(geomeld_model, tmp_path):
+def test_query_over_cached_embedding_does_not_reembed(engine, tmp_path):
     path = shared("terramesh_examples/S2L1C/" + TERRAMESH + ".tif")
-    first = text_query(path, geomeld_model, "dense forest", tmp_path / "a.tif")
-    second = text_query(path, geomeld_model, "town, not industrial area", tmp_path / "b.tif", threshold=0.2)
+    first = text_query(path, engine, "dense forest", tmp_path / "a.tif")
+    second = text_query(path, engine, "town, not industrial area", tmp_path / "b.tif", threshold=0.2)
     assert second.embedding_cached
     assert first.heatmap.exists() and second.heatmap.exists()
     assert not np.array_equal(read(first.heatmap), read(second.heatmap))
@@ -124,16 +125,14 @@ def test_query_over_cached_embedding_does_not_reembed(geomeld_model, tmp_path):
 
 
 @pytest.mark.parametrize(("lulc_class", "name"), [(1, "water"), (5, "built area")])
-def test_query_by_example_ranks_the_clicked_class_first(geomeld_model, tmp_path, lulc_class, name):
+def test_query_by_example_ranks_the_clicked_class_first(engine, tmp_path, lulc_class, name):
     raster = open_raster(shared("terramesh_examples/S2L1C/" + TERRAMESH + ".tif"))
     lulc = read(shared("terramesh_examples/LULC/" + TERRAMESH + ".tif"))
     rows, cols = np.nonzero(lulc == lulc_class)
     picks = np.random.default_rng(0).choice(len(rows), size=5, replace=False)
     x0, dx, _, y0, _, dy = raster.geotransform
     points = [(x0 + (cols[i] + 0.5) * dx, y0 + (rows[i] + 0.5) * dy) for i in picks]
-    result = similar_to_points(
-        raster, geomeld_model, points, tmp_path / "sim.tif", mask_out=tmp_path / "mask.tif", top_k=3
-    )
+    result = similar_to_points(raster, engine, points, tmp_path / "sim.tif", mask_out=tmp_path / "mask.tif", top_k=3)
     heat = read(result.heatmap)
     valid = lulc > 0
     auc = roc_auc_score((lulc == lulc_class)[valid], heat[valid])
@@ -144,7 +143,7 @@ def test_query_by_example_ranks_the_clicked_class_first(geomeld_model, tmp_path,
         assert auc > 0.5
 
 
-def test_points_from_a_vector_file_in_another_crs(geomeld_model, tmp_path):
+def test_points_from_a_vector_file_in_another_crs(engine, tmp_path):
     raster = open_raster(shared("terramesh_examples/S2L1C/" + TERRAMESH + ".tif"))
     x0, dx, _, y0, _, dy = raster.geotransform
     x, y = x0 + 100.5 * dx, y0 + 80.5 * dy
@@ -161,10 +160,10 @@ def test_points_from_a_vector_file_in_another_crs(geomeld_model, tmp_path):
     feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT ({lon} {lat})"))
     layer.CreateFeature(feature)
     data = layer = feature = None
-    from_file = similar_to_points(raster, geomeld_model, gpkg, tmp_path / "a.tif")
-    from_list = similar_to_points(raster, geomeld_model, [(lon, lat)], tmp_path / "b.tif", points_crs="EPSG:4326")
+    from_file = similar_to_points(raster, engine, gpkg, tmp_path / "a.tif")
+    from_list = similar_to_points(raster, engine, [(lon, lat)], tmp_path / "b.tif", points_crs="EPSG:4326")
     np.testing.assert_allclose(read(from_file.heatmap), read(from_list.heatmap))
-    same_crs = similar_to_points(raster, geomeld_model, [(x, y)], tmp_path / "c.tif", points_crs=raster.crs_wkt)
+    same_crs = similar_to_points(raster, engine, [(x, y)], tmp_path / "c.tif", points_crs=raster.crs_wkt)
     np.testing.assert_allclose(read(same_crs.heatmap), read(from_list.heatmap), atol=1e-6)
     assert read(from_file.heatmap)[80, 100] == pytest.approx(read(from_file.heatmap).max(), abs=0.05)
 
@@ -179,11 +178,11 @@ def test_points_from_a_vector_file_in_another_crs(geomeld_model, tmp_path):
         ("water", ("🌊",), "cannot represent"),
     ],
 )
-def test_bad_text_raises_and_writes_nothing(geomeld_model, tmp_path, text, negatives, message):
+def test_bad_text_raises_and_writes_nothing(engine, tmp_path, text, negatives, message):
     with pytest.raises(QueryInputError, match=message):
         text_query(
             shared(FLOOD_S2),
-            geomeld_model,
+            engine,
             text,
             tmp_path / "heat.tif",
             mask_out=tmp_path / "mask.tif",
@@ -193,13 +192,13 @@ def test_bad_text_raises_and_writes_nothing(geomeld_model, tmp_path, text, negat
     assert list(tmp_path.iterdir()) == []
 
 
-def test_example_outside_raster_raises_and_writes_nothing(geomeld_model, tmp_path):
+def test_example_outside_raster_raises_and_writes_nothing(engine, tmp_path):
     raster = open_raster(shared("terramesh_examples/S2L1C/" + TERRAMESH + ".tif"))
     x0, dx, _, y0, _, _ = raster.geotransform
     with pytest.raises(QueryInputError, match="outside the raster"):
-        similar_to_points(raster, geomeld_model, [(x0 + 10 * dx, y0 + 10)], tmp_path / "sim.tif")
+        similar_to_points(raster, engine, [(x0 + 10 * dx, y0 + 10)], tmp_path / "sim.tif")
     with pytest.raises(QueryInputError, match="outside"):
-        similar_to_points(raster, geomeld_model, [(x0 + 1e6, y0)], tmp_path / "sim.tif")
+        similar_to_points(raster, engine, [(x0 + 1e6, y0)], tmp_path / "sim.tif")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -230,28 +229,28 @@ def test_cli_bad_query_exits_2_without_output(weights_dir, tmp_path, capsys):
     assert list(Path(tmp_path).iterdir()) == []
 
 
-def test_cancel_leaves_no_output(geomeld_model, tmp_path):
+def test_cancel_leaves_no_output(engine, tmp_path):
     chip = shared("terramesh_examples/S2L1C/" + TERRAMESH + ".tif")
-    text_query(chip, geomeld_model, "forest", tmp_path / "warm.tif")  # the embedding is cached now
+    text_query(chip, engine, "forest", tmp_path / "warm.tif")  # the embedding is cached now
     (tmp_path / "warm.tif").unlink()
     cancelled = Feedback(is_cancelled=lambda: True)
     with pytest.raises(CancelledError):
         text_query(
-            chip, geomeld_model, "forest", tmp_path / "heat.tif", mask_out=tmp_path / "m.tif", feedback=cancelled
+            chip, replace(engine, feedback=cancelled), "forest", tmp_path / "heat.tif", mask_out=tmp_path / "m.tif"
         )
     assert list(tmp_path.iterdir()) == []
 
 
-def test_empty_result_gives_the_best_score_and_a_threshold_to_try(geomeld_model, tmp_path, capsys):
+def test_empty_result_gives_the_best_score_and_a_threshold_to_try(engine, tmp_path, capsys):
     chip = shared(FLOOD_S2)
-    result = text_query(chip, geomeld_model, "forest", tmp_path / "heat.tif", threshold=1.0)
+    result = text_query(chip, engine, "forest", tmp_path / "heat.tif", threshold=1.0)
     heat = read(result.heatmap)
     best = float(heat[heat >= 0].max())
     assert result.hit_pixels == 0 and result.places == []
     assert result.best_score == pytest.approx(best, abs=1e-6) and best < 1.0
     assert result.threshold_to_try is not None and result.threshold_to_try <= best
     assert (heat >= result.threshold_to_try).sum() >= 0.01 * (heat >= 0).sum()  # the best 1 % at least
-    found = text_query(chip, geomeld_model, "forest", tmp_path / "again.tif", threshold=result.threshold_to_try)
+    found = text_query(chip, engine, "forest", tmp_path / "again.tif", threshold=result.threshold_to_try)
     assert found.hit_pixels > 0 and found.threshold_to_try is None
     code = main(["query", str(chip), "--text", "forest", "--threshold", "1", "--out", str(tmp_path / "cli.tif")])
     printed = capsys.readouterr().out
@@ -273,12 +272,12 @@ def water_and_land_pixels(path: Path, count: int = 3) -> list[tuple[int, int]]:
 
 
 @pytest.mark.slow  # an untiled run of a whole raster
-def test_score_maps_tiled_equal_an_untiled_run(geomeld_model, tmp_path, monkeypatch):
+def test_score_maps_tiled_equal_an_untiled_run(engine, tmp_path):
     """Query by example and a text query on a real 1700 x 1700 px raster (demo scene: sea, lagoons, marsh, farmland),
     embedded in 2 x 2 tiles of the default size and in one piece: no score differs by more than 0.02 (896 px tiles
     with 64 px of context on each side left seams of 0.03 in query by example and 0.17 in text queries)."""
+    from model_core.defaults import DEFAULT_TILE
     from model_core.demo import demo_scene_path
-    from model_core.engine.embedding import DEFAULT_TILE, TILE_SIZE_ENV
 
     scene = tmp_path / "scene.tif"
     gdal.Translate(str(scene), str(demo_scene_path()), srcWin=[200, 200, 1700, 1700])
@@ -288,12 +287,12 @@ def test_score_maps_tiled_equal_an_untiled_run(geomeld_model, tmp_path, monkeypa
     examples = [(x0 + (col + 0.5) * dx, y0 + (row + 0.5) * dy) for col, row in water_and_land_pixels(scene)]
     heatmaps: dict[str, list[np.ndarray]] = {}
     for tiling, tile in (("tiled", DEFAULT_TILE), ("untiled", 1728)):
-        monkeypatch.setenv(TILE_SIZE_ENV, str(tile))
+        context = replace(engine, tile_size=tile)
         runs = [
-            similar_to_points(raster, geomeld_model, [point], tmp_path / f"{tiling}_{n}.tif")
+            similar_to_points(raster, context, [point], tmp_path / f"{tiling}_{n}.tif")
             for n, point in enumerate(examples)
         ]
-        runs.append(text_query(raster, geomeld_model, "water", tmp_path / f"{tiling}_water.tif", exact=True))
+        runs.append(text_query(raster, context, "water", tmp_path / f"{tiling}_water.tif", exact=True))
         heatmaps[tiling] = [read(run.heatmap) for run in runs]
     for tiled, untiled in zip(heatmaps["tiled"], heatmaps["untiled"]):
         assert np.abs(tiled - untiled).max() <= 0.02

@@ -14,6 +14,7 @@ from model_core.cli import main
 from model_core.engine.cache import EmbeddingCache
 from model_core.engine.classmap import class_names_of
 from model_core.engine.cluster import cluster_raster
+from model_core.engine.context import EngineContext
 from model_core.engine.smoothing import apply_min_mapping_unit, smooth_classes
 from model_core.engine.vectorize import vectorize_classes
 from model_core.errors import CancelledError
@@ -38,7 +39,9 @@ def read_polygons(path):
 
 def test_clusters_become_valid_polygons_whose_areas_sum_to_the_valid_area(geomeld_model, tmp_path):
     raster = open_raster(shared(CHIP))
-    result = cluster_raster(raster, geomeld_model, tmp_path / "clusters.tif", 4, cache=EmbeddingCache(tmp_path / "c"))
+    result = cluster_raster(
+        raster, EngineContext(geomeld_model, EmbeddingCache(tmp_path / "c")), tmp_path / "clusters.tif", 4
+    )
     assert result.k == 4 and result.class_names == ["cluster 1", "cluster 2", "cluster 3", "cluster 4"]
     counts = list(result.pixel_counts.values())
     assert counts == sorted(counts, reverse=True) and min(counts) > 0
@@ -66,7 +69,7 @@ def test_clusters_become_valid_polygons_whose_areas_sum_to_the_valid_area(geomel
 
 def test_automatic_k_uses_the_best_silhouette(geomeld_model, tmp_path):
     raster = open_raster(shared(CHIP))
-    result = cluster_raster(raster, geomeld_model, tmp_path / "auto.tif", cache=EmbeddingCache(tmp_path / "c"))
+    result = cluster_raster(raster, EngineContext(geomeld_model, EmbeddingCache(tmp_path / "c")), tmp_path / "auto.tif")
     assert set(result.silhouette) == set(range(2, 11))
     assert result.k == max(result.silhouette, key=result.silhouette.get)
     assert all(-1.0 <= score <= 1.0 for score in result.silhouette.values())

@@ -11,6 +11,7 @@ from osgeo import gdal
 
 from model_core.bands import MODEL_BANDS, S2_BANDS
 from model_core.demo import demo_scene_path
+from model_core.engine.context import EngineContext
 from model_core.engine.embedding import embed_raster, read_embedding
 from model_core.errors import RasterInputError
 from model_core.io import Window, band_subdatasets, open_raster
@@ -83,8 +84,8 @@ def test_l2a_product_reads_each_band_once_from_its_finest_folder(tmp_path):
 def test_product_embeds_like_the_demo_geotiff(product, geomeld_model, tmp_path):
     safe, _ = product
     raster, demo = open_raster(safe), open_raster(demo_scene_path())
-    ours = embed_raster(raster, geomeld_model, tmp_path / "safe.tif", extent=Window(301, 402, 256, 256))
-    theirs = embed_raster(demo, geomeld_model, tmp_path / "demo.tif", extent=Window(300, 400, 256, 256))
+    ours = embed_raster(raster, EngineContext(geomeld_model), tmp_path / "safe.tif", extent=Window(301, 402, 256, 256))
+    theirs = embed_raster(demo, EngineContext(geomeld_model), tmp_path / "demo.tif", extent=Window(300, 400, 256, 256))
     np.testing.assert_allclose(read_embedding(ours.path), read_embedding(theirs.path), atol=1.5 / 127)
 
 

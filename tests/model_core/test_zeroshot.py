@@ -25,7 +25,7 @@ def private_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GEOMELD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "zeroshot_cache"))
 
 
-def test_eurosat_patches_from_class_names(geomeld_model, tmp_path):
+def test_eurosat_patches_from_class_names(engine, tmp_path):
     folder = shared("eurosat_ms")
     paths, truth = [], []
     for name, text in EUROSAT_CLASS_WORDS.items():
@@ -33,7 +33,7 @@ def test_eurosat_patches_from_class_names(geomeld_model, tmp_path):
         paths += [str(path) for path in files]
         truth += [text] * len(files)
     out = tmp_path / "pred.csv"
-    predictions = zeroshot_patches(paths, geomeld_model, list(EUROSAT_CLASS_WORDS.values()), out, bands="eurosat")
+    predictions = zeroshot_patches(paths, engine, list(EUROSAT_CLASS_WORDS.values()), out, bands="eurosat")
     with open(out, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["path"] for row in rows] == paths
@@ -46,12 +46,12 @@ def test_eurosat_patches_from_class_names(geomeld_model, tmp_path):
         assert accuracy >= 0.2
 
 
-def test_class_map_of_a_chip(geomeld_model, tmp_path):
+def test_class_map_of_a_chip(engine, tmp_path):
     chip = shared("terramesh_examples/S2L1C/433D_629L_3_1.tif")
     classes = ["water", "trees", "crops", "built area"]
     result = zeroshot_segment(
         chip,
-        geomeld_model,
+        engine,
         "water, trees, crops, built area",
         tmp_path / "classes.tif",
         probabilities_out=tmp_path / "probabilities.tif",
@@ -72,12 +72,12 @@ def test_class_map_of_a_chip(geomeld_model, tmp_path):
 
 
 @pytest.mark.parametrize(("classes", "message"), [("water", "at least two"), ("water, 洪水", "cannot represent")])
-def test_bad_class_lists_raise_and_write_nothing(geomeld_model, tmp_path, classes, message):
+def test_bad_class_lists_raise_and_write_nothing(engine, tmp_path, classes, message):
     chip = shared("terramesh_examples/S2L1C/433D_629L_3_1.tif")
     with pytest.raises(QueryInputError, match=message):
-        zeroshot_segment(chip, geomeld_model, classes, tmp_path / "classes.tif")
+        zeroshot_segment(chip, engine, classes, tmp_path / "classes.tif")
     with pytest.raises(QueryInputError, match=message):
-        zeroshot_patches([chip], geomeld_model, classes, tmp_path / "pred.csv")
+        zeroshot_patches([chip], engine, classes, tmp_path / "pred.csv")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -17,6 +17,7 @@ import pytest
 from osgeo import gdal
 
 from model_core.engine.cache import EmbeddingCache
+from model_core.engine.context import EngineContext
 from model_core.engine.embedding import embed_raster, read_embedding
 from model_core.io import open_raster
 from model_core.locks import FileLock
@@ -37,7 +38,7 @@ def sources(geomeld_model, tmp_path_factory) -> list[Path]:
     """Two small, different real embedding rasters (stride 8 of the two chips) to store in caches."""
     folder = tmp_path_factory.mktemp("sources")
     return [
-        embed_raster(open_raster(shared(chip)), geomeld_model, folder / f"source_{i}.tif", stride=8).path
+        embed_raster(open_raster(shared(chip)), EngineContext(geomeld_model), folder / f"source_{i}.tif", stride=8).path
         for i, chip in enumerate(CHIPS)
     ]
 
@@ -49,7 +50,7 @@ def test_two_tasks_embed_two_rasters_at_once(loaded_plugin, geomeld_model, tmp_p
 
     rasters = [open_raster(shared(chip)) for chip in CHIPS]
     expected = [
-        read_embedding(embed_raster(r, geomeld_model, tmp_path / f"single_{i}.tif", tile=128).path)
+        read_embedding(embed_raster(r, EngineContext(geomeld_model, tile_size=128), tmp_path / f"single_{i}.tif").path)
         for i, r in enumerate(rasters)
     ]
     both_running = threading.Barrier(2, timeout=120)  # each task waits for the other: they must run at the same time
@@ -59,7 +60,9 @@ def test_two_tasks_embed_two_rasters_at_once(loaded_plugin, geomeld_model, tmp_p
         def run(feedback):
             both_running.wait()
             return embed_raster(
-                rasters[index], geomeld_model, tmp_path / f"task_{index}.tif", tile=128, feedback=feedback
+                rasters[index],
+                EngineContext(geomeld_model, tile_size=128, feedback=feedback),
+                tmp_path / f"task_{index}.tif",
             )
 
         return run
@@ -145,13 +148,13 @@ def test_concurrent_identical_embed_requests_share_one_entry(geomeld_model, tmp_
 
     def request(_: int):
         start.wait()
-        return embed_raster(raster, geomeld_model, stride=4, cache=cache)
+        return embed_raster(raster, EngineContext(geomeld_model, cache), stride=4)
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(request, range(2)))
     assert results[0].path == results[1].path == cache.get(results[0].path.stem)
     assert len(cache.entries()) == 1 and temporary_files(cache.folder) == []
-    single = embed_raster(raster, geomeld_model, tmp_path / "single.tif", stride=4)
+    single = embed_raster(raster, EngineContext(geomeld_model), tmp_path / "single.tif", stride=4)
     np.testing.assert_array_equal(read_embedding(results[0].path), read_embedding(single.path))
 
 

@@ -221,10 +221,13 @@ def test_indexing_for_text_queries_runs_at_full_speed_in_qgis_desktop(tmp_path, 
 
     from model_core.demo import demo_scene_path
     from model_core.engine.codebook import build_codebook
+    from model_core.engine.context import EngineContext
     from model_core.engine.embedding import embed_raster
     from model_core.io import open_raster
 
-    embedding = embed_raster(open_raster(demo_scene_path()), geomeld_model, tmp_path / "embedding.tif").path
+    embedding = embed_raster(
+        open_raster(demo_scene_path()), EngineContext(geomeld_model), tmp_path / "embedding.tif"
+    ).path
     started = time.perf_counter()
     build_codebook(embedding)
     in_python = time.perf_counter() - started

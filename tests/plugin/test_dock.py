@@ -7,6 +7,7 @@ otherwise they go to a temporary folder, so a test run leaves the checkout uncha
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import time
@@ -21,6 +22,7 @@ from qgis.core import (
     QgsCategorizedSymbolRenderer,
     QgsContrastEnhancement,
     QgsPalettedRasterRenderer,
+    QgsPointXY,
     QgsProject,
     QgsRasterLayer,
     QgsRasterMinMaxOrigin,
@@ -429,6 +431,42 @@ def test_settings_tab_round_trip(panel):
         assert stored.onnx_providers() == ["CPUExecutionProvider"] and stored.thread_count() == 2
         offered = [tab.provider.itemText(i) for i in range(tab.provider.count())]
         assert offered == offered_devices() and offered[0] == "CPU"
+    finally:
+        save_settings(original)
+
+
+def test_the_settings_cache_limit_applies_to_every_job(panel, qgis_canvas, tmp_path):
+    """With a 1 MB cache limit in the Settings, each panel job (embed, text query, query by example, zero-shot; each
+    on a raster of its own, whose embedding is larger than 1 MB) keeps only its own embedding in the configured cache
+    folder: storing it evicts the one before, so every job's cache has the limit of the Settings."""
+    from geomeld.plugin.settings import load_settings, save_settings
+
+    from model_core.engine.cache import EmbeddingCache
+
+    scene = gdal.Open(str(demo_scene_path()))
+    rasters = []
+    for index, (col, row) in enumerate([(480, 480), (736, 480), (480, 736), (736, 736)]):
+        path = tmp_path / f"crop_{index}.tif"
+        gdal.Translate(str(path), scene, srcWin=[col, row, 256, 256])
+        rasters.append(path)
+    cache = EmbeddingCache(tmp_path / "cache" / "embeddings")
+    original = load_settings()
+    try:
+        save_settings(dataclasses.replace(original, cache_dir=str(tmp_path / "cache"), cache_cap_mb=1))
+        jobs = [
+            lambda layer: panel.embed_tab.embed(),
+            lambda layer: panel.search_tab.search_for("water"),
+            lambda layer: panel.search_tab.search_like(QgsPointXY(layer.extent().center())),
+            lambda layer: panel.segment_tab.zeroshot(),
+        ]
+        for path, job in zip(rasters, jobs):
+            layer = add_layer(path, path.stem)
+            select(panel, layer, qgis_canvas)
+            job(layer)
+            wait(panel)
+            entries = cache.entries()
+            sources = [json.loads((cache.folder / f"{key}.json").read_text())["source"] for key, _, _ in entries]
+            assert sources == [str(path)] and entries[0][1] > 1024 * 1024
     finally:
         save_settings(original)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import sys
 
@@ -332,7 +331,7 @@ def test_the_tile_setting_applies_to_every_algorithm(processing, weights_dir, tm
     from geomeld.plugin.settings import load_settings, save_settings
 
     from model_core.engine.cache import EmbeddingCache, embedding_key
-    from model_core.engine.embedding import TILE_SIZE_ENV, default_overlap
+    from model_core.engine.embedding import default_overlap
     from model_core.io import open_raster
     from model_core.runtime import load_model
 
@@ -351,7 +350,6 @@ def test_the_tile_setting_applies_to_every_algorithm(processing, weights_dir, tm
         assert EmbeddingCache().get(key) is not None
     finally:
         save_settings(original)
-        os.environ[TILE_SIZE_ENV] = str(original.tile_size)
 
 
 def dem_points(count: int = 120) -> QgsVectorLayer:

@@ -44,12 +44,14 @@ def make_task(outcome, work):
 
 
 def test_engine_call_result_and_progress_reach_the_gui_thread(loaded_plugin, geomeld_model, tmp_path, outcome):
+    from geomeld.model_core.engine.context import EngineContext
     from geomeld.model_core.engine.embedding import embed_raster
     from geomeld.model_core.io import open_raster
 
     out = tmp_path / "embedding.tif"
     task = make_task(
-        outcome, lambda feedback: embed_raster(open_raster(shared(CHIP)), geomeld_model, out, feedback=feedback)
+        outcome,
+        lambda feedback: embed_raster(open_raster(shared(CHIP)), EngineContext(geomeld_model, feedback=feedback), out),
     )
     run_task(task, outcome)
     assert outcome["error"] == [] and len(outcome["success"]) == 1
@@ -67,12 +69,16 @@ def test_geomeld_error_becomes_one_sentence(loaded_plugin, outcome):
 
 
 def test_cancel_mid_run_writes_nothing(loaded_plugin, geomeld_model, tmp_path, outcome):
+    from geomeld.model_core.engine.context import EngineContext
     from geomeld.model_core.engine.embedding import embed_raster
     from geomeld.model_core.io import open_raster
 
     out = tmp_path / "embedding.tif"
     raster = open_raster(shared(CHIP))
-    task = make_task(outcome, lambda feedback: embed_raster(raster, geomeld_model, out, tile=64, feedback=feedback))
+    task = make_task(
+        outcome,
+        lambda feedback: embed_raster(raster, EngineContext(geomeld_model, tile_size=64, feedback=feedback), out),
+    )
     run_task(task, outcome, cancel_at=1.0)
     assert outcome["success"] == [] and outcome["error"] == ["Cancelled by the user; no output was written."]
     assert list(tmp_path.iterdir()) == []
