@@ -37,6 +37,8 @@ LOSS_NAMES: tuple[str, ...] = (
     "distil_pixels",
     "text_anchor",
 )
+RECONSTRUCTION: tuple[str, ...] = ("mae_s2", "mae_s1", "mae_dem", "mae_lulc", "jepa")  # from the masked input
+DISTILLATION: tuple[str, ...] = ("distil_tokens", "distil_pooled", "distil_pixels")
 ANCHOR_WORDS = 64  # words per step whose text embeddings keep their GloVe neighbours
 
 
@@ -93,7 +95,21 @@ class PretrainObjective(nn.Module):
             self.register_buffer(f"{name}_std", torch.tensor(stats["std"], dtype=torch.float32), persistent=False)
 
     def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """All losses of one batch; a loss whose data the batch lacks is 0."""
+        """All losses of one batch; a loss whose data the batch lacks, or whose weight is 0, is 0."""
+        dense, pooled = self.model.image(batch.image, batch.input_mask)
+        losses = self._reconstruction(batch) if any(self.weights[name] for name in RECONSTRUCTION) else {}
+        losses["infonce"] = self._infonce(pooled, batch)
+        losses["dense_text"] = self._dense_text(dense, batch)
+        if any(self.weights[name] for name in DISTILLATION):
+            losses.update(self._distillation(dense, pooled, batch))
+        losses["text_anchor"] = self._text_anchor(pooled)
+        zero = pooled.new_zeros(())
+        losses = {name: losses.get(name, zero) for name in LOSS_NAMES}
+        losses["total"] = sum(self.weights[name] * losses[name] for name in LOSS_NAMES)
+        return losses
+
+    def _reconstruction(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Masked autoencoding of every modality and JEPA, from the encoder's features of the masked input."""
         encoder = self.model.image
         hidden = batch.pixel_mask[:, None]
         masked_input = torch.where(hidden, encoder.mean.expand_as(batch.image), batch.image)
@@ -102,20 +118,13 @@ class PretrainObjective(nn.Module):
         target = (batch.image - encoder.mean) / encoder.std
         scored = (hidden & batch.valid[:, None]).float()
         valid = batch.valid[:, None].float()
-        losses = {
+        return {
             "mae_s2": masked_mse(recon["s2"], target[:, S2], scored, batch.band_mask[:, S2]),
             "mae_s1": masked_mse(recon["s1"], target[:, S1], scored, batch.band_mask[:, S1]),
             "mae_dem": masked_mse(recon["dem"], self._dem_target(batch), valid, batch.has_dem[:, None]),
             "mae_lulc": lulc_cross_entropy(recon["lulc"], batch.lulc, valid),
             "jepa": self._jepa(features[3], batch),
         }
-        dense, pooled = encoder(batch.image, batch.input_mask)
-        losses["infonce"] = self._infonce(pooled, batch)
-        losses["dense_text"] = self._dense_text(dense, batch)
-        losses.update(self._distillation(dense, pooled, batch))
-        losses["text_anchor"] = self._text_anchor(pooled)
-        losses["total"] = sum(self.weights[name] * losses[name] for name in LOSS_NAMES)
-        return losses
 
     def _dem_target(self, batch: Batch) -> torch.Tensor:
         """Relief: DEM minus its per-sample mean, divided by the training DEM relief std."""

@@ -35,7 +35,7 @@ from training.export import export_model
 from training.glove import glove_text_setup
 from training.losses import band_dropout, ema_momentum
 from training.model import GeoMeldConfig, build_model, ema_update, random_patch_mask
-from training.objective import LOSS_NAMES, Batch, PretrainObjective
+from training.objective import DISTILLATION, LOSS_NAMES, Batch, PretrainObjective
 from training.plots import plot_losses
 
 CHECKPOINT = "last.pt"
@@ -221,7 +221,7 @@ class Pretraining:
         if self.device.type == "cpu":
             torch.set_num_threads(train.get("threads", 2))
         data = config["data"]
-        distilling = any(config["loss_weights"].get(name, 0) > 0 for name in LOSS_NAMES if name.startswith("distil"))
+        distilling = any(config["loss_weights"].get(name, 0) > 0 for name in DISTILLATION)
         self.dataset = PackedDataset(
             data["packed"], "train", data["crop"], data["augment"], config["seed"], teachers=distilling
         )
@@ -231,14 +231,19 @@ class Pretraining:
         checkpoint_path = self.out_dir / CHECKPOINT
         self.resumed = resume and checkpoint_path.exists()
         checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True) if self.resumed else None
-        if checkpoint is not None:
-            self.model_config = GeoMeldConfig.from_dict(checkpoint["config"])
-            self.tokenizer = TextTokenizer.from_str(checkpoint["tokenizer"])
-            self.dem_std = float(checkpoint["dem_std"])
+        # The weights a run starts from: its own checkpoint when resuming, else the optional `init` checkpoint of
+        # another run (architecture, tokenizer and weights; a fresh optimiser and schedule).
+        source = checkpoint
+        if source is None and config.get("init"):
+            source = torch.load(Path(config["init"]), map_location="cpu", weights_only=True)
+        if source is not None:
+            self.model_config = GeoMeldConfig.from_dict(source["config"])
+            self.tokenizer = TextTokenizer.from_str(source["tokenizer"])
+            self.dem_std = float(source["dem_std"])
         else:
             self._prepare_model_config()
         model = build_model(self.model_config)
-        if checkpoint is None and self.word_vectors is not None:
+        if source is None and self.word_vectors is not None:
             model.text.set_word_vectors(self.word_vectors)
         class_tokens = torch.from_numpy(self.tokenizer.encode(list(LULC_CLASSES[1:]), self.model_config.context_length))
         self.objective = PretrainObjective(
@@ -251,6 +256,11 @@ class Pretraining:
         ).to(self.device)
         if train.get("channels_last"):
             self.objective.to(memory_format=torch.channels_last)
+        if source is not None:
+            self.objective.model.load_state_dict(source["model"])
+            self.objective.teacher.load_state_dict(source["teacher"])
+        if train.get("lock_image"):  # locked-image text tuning: only the text tower and the temperature learn
+            model.image.requires_grad_(False)
         trainable = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(
             [  # no weight decay on biases, norms, GRN and the temperature (parameters with fewer than 2 dims)
@@ -262,8 +272,6 @@ class Pretraining:
         )
         self.step = 0
         if checkpoint is not None:
-            self.objective.model.load_state_dict(checkpoint["model"])
-            self.objective.teacher.load_state_dict(checkpoint["teacher"])
             self.optimizer.load_state_dict(checkpoint["optimizer"])
             self.step = int(checkpoint["step"])
             restore_rng(checkpoint["rng"], self.generator)
@@ -360,6 +368,8 @@ class Pretraining:
         if train.get("channels_last"):
             batch.image = batch.image.contiguous(memory_format=torch.channels_last)
         self.objective.model.train()
+        if train.get("lock_image"):
+            self.objective.model.image.eval()
         lr = self.learning_rate()
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -481,6 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, required=True, help="run configuration (training/configs/*.json)")
     parser.add_argument("--out", type=Path, help="run folder (default runs/<config name>)")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
+    parser.add_argument("--init", type=Path, help="start from another run's checkpoint (overrides the config's init)")
     parser.add_argument("--steps", type=int, help="train this many steps (instead of the config's steps and minutes)")
     parser.add_argument("--threads", type=int, help="override the number of CPU threads")
     parser.add_argument(
@@ -488,6 +499,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     config = load_config(args.config, args.steps, args.threads, dict(args.loss_weight))
+    if args.init is not None:
+        config["init"] = str(args.init)
     out_dir = args.out or Path("runs") / config.get("name", args.config.stem)
     command = shlex.join(["python", "-m", "training.pretrain", *(sys.argv[1:] if argv is None else argv)])
     folder = pretrain(config, out_dir, args.resume, command)

@@ -121,6 +121,28 @@ def test_checkpoint_resume_continues_with_identical_parameters(tiny_pack: Path, 
     assert torch.load(tmp_path / CHECKPOINT, map_location="cpu", weights_only=True)["step"] == 3
 
 
+def test_locked_image_run_from_a_checkpoint_trains_only_the_text_side(tiny_pack: Path, tmp_path: Path) -> None:
+    pretrain(tiny_config(tiny_pack, steps=2), tmp_path / "first", command="test")
+    start = torch.load(tmp_path / "first" / CHECKPOINT, map_location="cpu", weights_only=True)
+    config = tiny_config(tiny_pack, steps=10)
+    config["init"] = str(tmp_path / "first" / CHECKPOINT)
+    config["train"].update(lock_image=True, lr=5e-4)
+    config["loss_weights"] = {"infonce": 1.0, "dense_text": 1.0}
+    run = Pretraining(config, tmp_path / "text")
+    assert run.step == 0 and run.tokenizer.to_str() == start["tokenizer"]
+    for name, value in run.objective.model.state_dict().items():
+        assert torch.equal(value, start["model"][name]), name
+    batch = next(run.batches())
+    losses = [run.train_step(batch) for _ in range(6)]
+    assert losses[0]["mae_s2"] == losses[0]["distil_tokens"] == 0.0  # weight 0: not computed
+    assert losses[-1]["total"] < losses[0]["total"]
+    after = run.objective.model.state_dict()
+    image = [name for name in after if name.startswith("image.")]
+    text = [name for name in after if name.startswith("text.") and after[name].is_floating_point()]
+    assert image and all(torch.equal(after[name], start["model"][name]) for name in image)
+    assert any(not torch.equal(after[name], start["model"][name]) for name in text)
+
+
 def test_band_dropout_keeps_the_required_bands() -> None:
     generator = torch.Generator().manual_seed(0)
     dropped = band_dropout(torch.ones(256, 15), 0.9, generator)

@@ -16,7 +16,7 @@ from training.data.packed import PackedDataset, collate
 from training.data.slovenia import SloveniaEOPatch
 from training.data.transforms import flip_rotate, random_crop
 from training.model import GeoMeldConfig, build_model
-from training.objective import Batch, PretrainObjective
+from training.objective import DISTILLATION, Batch, PretrainObjective
 from training.teachers.galileo import default_teacher_dir
 from training.teachers.store import MANIFEST, read_manifest, targets_folder
 from training.teachers.targets import PATCH_SIZE, POINTS_PER_SAMPLE, compute_targets
@@ -26,7 +26,6 @@ pytestmark = [
     pytest.mark.slow,  # teacher encoders over a pack
     pytest.mark.skipif(not (TEACHERS / "galileo_nano").exists(), reason=f"teacher encoders not available: {TEACHERS}"),
 ]
-DISTIL_LOSSES = ("distil_tokens", "distil_pooled", "distil_pixels")
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +124,7 @@ def test_each_distillation_loss_decreases_on_real_data(pack_with_targets: Path) 
     dataset = PackedDataset(pack_with_targets, "train", crop=64, augment=True, teachers=True)
     batch = teacher_batch(dataset)
     config = GeoMeldConfig.for_variant("zepto", embed_dim=32, decoder_dim=32, vocab_size=64, text_layers=1)
-    weights = {name: 1.0 for name in DISTIL_LOSSES}
+    weights = {name: 1.0 for name in DISTILLATION}
     objective = PretrainObjective(
         build_model(config), weights, torch.zeros(9, 8, dtype=torch.int64), 1.0, dataset.teacher_stats
     )
@@ -133,11 +132,11 @@ def test_each_distillation_loss_decreases_on_real_data(pack_with_targets: Path) 
     history = []
     for _ in range(8):
         losses = objective(batch)
-        history.append({name: float(losses[name].detach()) for name in DISTIL_LOSSES})
+        history.append({name: float(losses[name].detach()) for name in DISTILLATION})
         optimizer.zero_grad()
         losses["total"].backward()
         optimizer.step()
-    for name in DISTIL_LOSSES:
+    for name in DISTILLATION:
         values = [step[name] for step in history]
         assert all(np.isfinite(values)), name
         assert values[-1] < values[0], f"{name} did not decrease: {values}"
@@ -149,6 +148,7 @@ def test_batches_without_targets_have_zero_distillation_losses(pack_with_targets
     batch.teacher_tokens = batch.teacher_token_weight = batch.presto_points = batch.presto = None
     batch.presto_weight = None
     config = GeoMeldConfig.for_variant("zepto", embed_dim=32, decoder_dim=32, vocab_size=64, text_layers=1)
-    objective = PretrainObjective(build_model(config), {}, torch.zeros(9, 8, dtype=torch.int64), 1.0)
+    weights = {name: 1.0 for name in DISTILLATION}
+    objective = PretrainObjective(build_model(config), weights, torch.zeros(9, 8, dtype=torch.int64), 1.0)
     losses = objective(batch)
-    assert all(float(losses[name]) == 0.0 for name in DISTIL_LOSSES)
+    assert all(float(losses[name]) == 0.0 for name in DISTILLATION)
