@@ -1,9 +1,10 @@
 """Per-raster codebooks: k-means centroids of an embedding raster and the code of every pixel, for fast queries.
 
 A text query over a cached embedding then scores a few thousand centroids instead of millions of pixels and looks
-each pixel's score up by its code. The codebook is built once per embedding raster, at its first query, and stored
-beside it as `<embedding>.codebook.npz` (no pickles), tied to the raster's size and modification time: a changed
-raster gets a new codebook, and the embedding cache deletes the codebook with its raster.
+each pixel's score up by its code. The codebook is built once per embedding raster, by the embedding job
+(`embed_for_queries`) or else at its first query, and stored beside it as `<embedding>.codebook.npz` (no pickles),
+tied to the raster's size and modification time: a changed raster gets a new codebook, and the embedding cache
+deletes the codebook with its raster.
 
 Centroids come in two levels (spherical k-means): COARSE cells, each split into FINE centroids, so assigning a pixel
 costs COARSE + FINE dot products instead of COARSE x FINE.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +24,12 @@ from osgeo import gdal
 from ..atomic import atomic_path
 from ..errors import DECODING_ERRORS
 from ..feedback import Feedback, ensure_feedback
-from ..io import Window, iter_windows
+from ..io import SentinelRaster, Window, iter_windows
 from ..linalg import matmul
 from ..prefetch import prefetched
 from .cache import codebook_path
-from .embedding import EmbeddingFile, open_embedding
+from .context import EngineContext
+from .embedding import EmbeddingFile, EmbeddingResult, embed_raster, open_embedding
 from .scoremap import unit_rows
 
 gdal.UseExceptions()
@@ -79,6 +81,22 @@ def load_codebook(embedding_path: str | os.PathLike, feedback: Feedback | None =
     except OSError as exc:  # a query does not fail for want of a stored index
         feedback.info(f"The query index could not be stored ({exc.strerror or exc}); the next query builds it again.")
     return codebook
+
+
+def embed_for_queries(
+    raster: SentinelRaster, context: EngineContext, out_path: str | os.PathLike | None = None, *, stride: int = 1
+) -> EmbeddingResult:
+    """The embedding job: embed `raster` into the context's cache and build that entry's codebook there, so that its
+    first text query only reads it (progress: embedding to 85 %, codebook to 100 %). With `out_path` the embedding is
+    also copied there; in a context without a cache it is only written there, without a codebook."""
+    if context.cache is None:
+        return embed_raster(raster, context, out_path, stride=stride)
+    cached = embed_raster(raster, context.scaled(0, 85), stride=stride)
+    load_codebook(cached.path, context.scaled(85, 100).feedback)
+    if out_path is None:
+        return cached
+    copied = embed_raster(raster, context.scaled(100, 100), out_path, stride=stride)
+    return replace(copied, cached=cached.cached)
 
 
 def score_by_codebook(

@@ -48,12 +48,12 @@ class EmbedAlgorithm(GeoMeldAlgorithm):
 
     def execute(self, parameters: dict[str, Any], context, feedback) -> dict[str, Any]:
         """Call the engine function with the parameters."""
-        from ...model_core.engine.embedding import embed_raster
+        from ...model_core.engine.codebook import embed_for_queries
 
         raster = self.open_input(parameters, context)
         out_path = self.parameterAsOutputLayer(parameters, OUTPUT, context)
         stride = self.parameterAsInt(parameters, STRIDE, context)
-        result = embed_raster(raster, self.engine(), out_path, stride=stride)
+        result = embed_for_queries(raster, self.engine(), out_path, stride=stride)
         feedback.info(
             tr("Embedding of {0} x {1} px, {2} dimensions{3}.").format(
                 result.width, result.height, result.dim, tr(" (from the cache)") if result.cached else ""

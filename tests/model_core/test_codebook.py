@@ -4,6 +4,7 @@ cache entry, and text-query heatmaps within measured bounds of exact per-pixel s
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from model_core.engine.codebook import (
     NODATA_CODE,
     build_codebook,
     codebook_path,
+    embed_for_queries,
     load_codebook,
     score_by_codebook,
     source_signature,
@@ -69,6 +71,23 @@ def test_codebook_is_built_at_the_first_query_and_reused(engine, tmp_path):
     np.testing.assert_allclose(np.linalg.norm(codebook.centroids, axis=1), 1.0, rtol=1e-5)
     expected = codebook.lookup(text_scorer(engine.model, "water")(codebook.centroids))
     np.testing.assert_allclose(read(second.heatmap)[valid], expected[valid], rtol=1e-6)
+
+
+def test_the_embedding_job_builds_the_codebook_so_the_first_query_only_reads_it(geomeld_model, tmp_path):
+    chip = shared(CHIP_B)
+    progress: list[float] = []
+    context = EngineContext(geomeld_model, EmbeddingCache(tmp_path / "cache"), feedback=Feedback(progress.append))
+    result = embed_for_queries(open_raster(chip), context, tmp_path / "embedding.tif")
+    assert not result.cached and result.path == tmp_path / "embedding.tif"
+    entry = embed_raster(open_raster(chip), context)
+    assert entry.cached and entry.path != result.path
+    book = codebook_path(entry.path)
+    assert book.exists() and not codebook_path(result.path).exists()
+    assert progress == sorted(progress) and progress[-1] == 100.0
+    assert any(85.0 < value < 100.0 for value in progress)  # the codebook's share of the job
+    before = stamp(book)
+    query = text_query(chip, replace(context, feedback=Feedback()), "water", tmp_path / "water.tif")
+    assert query.details["scoring"] == "codebook" and stamp(book) == before
 
 
 def test_a_changed_embedding_gets_a_new_codebook(engine, tmp_path):
