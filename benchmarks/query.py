@@ -30,8 +30,9 @@ from model_core.engine.cache import EmbeddingCache  # noqa: E402
 from model_core.engine.codebook import codebook_path, load_codebook, score_by_codebook  # noqa: E402
 from model_core.engine.context import EngineContext  # noqa: E402
 from model_core.engine.embedding import embed_raster  # noqa: E402
+from model_core.engine.hits import QueryOutputs  # noqa: E402
 from model_core.engine.query import text_query  # noqa: E402
-from model_core.engine.scoremap import Grid, find_places, score_embeddings, write_score_outputs  # noqa: E402
+from model_core.engine.scoremap import Grid, find_places, score_embeddings  # noqa: E402
 from model_core.io import open_raster  # noqa: E402
 from model_core.paths import cache_dir  # noqa: E402
 from model_core.runtime import load_model  # noqa: E402
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     difference, agreement = codebook_quality(embedding.path, model)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
-        write_seconds = median_seconds(lambda: write_score_outputs(heat, grid, 0.5, out / "w.tif"), repeats)
+        write_seconds = median_seconds(lambda: QueryOutputs(out / "w.tif").write(heat, grid, 0.5), repeats)
         counter = iter(range(10**6))
         query_seconds = median_seconds(
             lambda: text_query(raster, context, QUERIES[next(counter) % len(QUERIES)], out / "q.tif"), repeats

@@ -96,6 +96,11 @@ def add_class_map_options(parser: argparse.ArgumentParser) -> None:
     add_raster_options(parser)
 
 
+def class_map_options(args: argparse.Namespace) -> dict:
+    """Keyword arguments of an engine function writing a class raster, from the options of `add_class_map_options`."""
+    return {"smoothing": args.smoothing, "min_mapping_unit_px": args.mmu, "stride": args.stride}
+
+
 def training_options(args: argparse.Namespace) -> dict:
     """Keyword arguments of a probe's training from RASTER LABELS (classes or values) taken from the arguments."""
     return {"layer": args.layer, "stride": args.stride}
@@ -174,6 +179,13 @@ def context_from_args(
 
     cache = EmbeddingCache() if cached else None
     return EngineContext(model_from_args(args), cache, args.tile, Feedback(log=log))
+
+
+def raster_and_context(args: argparse.Namespace, path: str) -> tuple[SentinelRaster, EngineContext]:
+    """The raster at `path` (see `raster_from_args`), then the engine context (see `context_from_args`): a raster
+    GeoMeld cannot read is refused before the model loads."""
+    raster = raster_from_args(args, path)
+    return raster, context_from_args(args)
 
 
 def build_parser() -> argparse.ArgumentParser:

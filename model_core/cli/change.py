@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from . import add_model_options, add_raster_options, context_from_args, declare_files, raster_from_args
-from .query import HIT_OUTPUTS, add_hit_options, print_result
+from . import add_model_options, add_raster_options, declare_files, raster_and_context, raster_from_args
+from .query import HIT_OUTPUTS, add_hit_options, hit_options, print_result
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,17 +29,6 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.change import change_map
 
     raster_a = raster_from_args(args, args.raster_a)
-    raster_b = raster_from_args(args, args.raster_b)
-    result = change_map(
-        raster_a,
-        raster_b,
-        context_from_args(args),
-        args.out,
-        threshold=args.threshold,
-        mask_out=args.mask_out,
-        polygons_out=args.polygons_out,
-        text_filter=args.text,
-        top_k=args.top_k,
-    )
-    print_result(result)
-    return 0
+    raster_b, context = raster_and_context(args, args.raster_b)
+    options = dict(hit_options(args), text_filter=args.text)
+    return print_result(change_map(raster_a, raster_b, context, args.out, **options))

@@ -11,9 +11,9 @@ from . import (
     add_class_map_options,
     add_model_options,
     add_raster_options,
-    context_from_args,
+    class_map_options,
     declare_files,
-    raster_from_args,
+    raster_and_context,
     regression,
     training_options,
 )
@@ -103,16 +103,9 @@ def run_fit(args: argparse.Namespace) -> int:
     if args.target or args.table:
         return regression.run_fit(args)
     kind = regression.check_classification(args)
-    raster = raster_from_args(args, args.raster)
-    probe, samples = train_probe(
-        raster,
-        context_from_args(args),
-        args.labels,
-        args.field,
-        kind=kind,
-        max_per_class=args.max_per_class,
-        **training_options(args),
-    )
+    raster, context = raster_and_context(args, args.raster)
+    options = dict(training_options(args), kind=kind, max_per_class=args.max_per_class)
+    probe, samples = train_probe(raster, context, args.labels, args.field, **options)
     print(f"{kind} probe from {samples.features_used} feature(s), {len(samples.labels)} sample(s)")
     if probe.report is not None and args.confusion and probe.report.confusion:
         print(f"wrote {confusion_matrix_png(probe.report, args.confusion)}")
@@ -129,8 +122,7 @@ def run_apply(args: argparse.Namespace) -> int:
     with reading(args.probe, "train the probe again"):
         if args.table or probe_task(args.probe) == REGRESSION:
             return regression.run_apply(args)
-    raster = raster_from_args(args, args.raster)
-    context = context_from_args(args)
+    raster, context = raster_and_context(args, args.raster)
     with reading(probe_arrays(Path(args.probe))[0], "train the probe again"):
         probe = load_probe(args.probe, context.model.model_id)
     result = apply_probe(
@@ -142,9 +134,7 @@ def run_apply(args: argparse.Namespace) -> int:
         uncertainty_path=args.uncertainty,
         suggestions_path=args.suggest,
         n_suggestions=args.suggestions,
-        smoothing=args.smoothing,
-        min_mapping_unit_px=args.mmu,
-        stride=args.stride,
+        **class_map_options(args),
     )
     print_class_counts(result.pixel_counts)
     for path in (result.path, result.probabilities_path, result.uncertainty_path, result.suggestions_path):

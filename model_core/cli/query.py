@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from ..defaults import DEFAULT_THRESHOLD, DEFAULT_TOP_K
-from . import add_model_options, add_raster_options, context_from_args, declare_files, raster_from_args
+from . import add_model_options, add_raster_options, declare_files, raster_and_context
 from .argtypes import finite_number, positive_int
 
 HIT_OUTPUTS = ("out", "mask_out", "polygons_out")
@@ -24,9 +24,19 @@ def add_hit_options(parser: argparse.ArgumentParser, threshold_help: str) -> Non
     parser.add_argument("--threshold", type=finite_number, default=None, help=threshold_help)
 
 
-def print_result(result) -> None:
-    """Print the threshold, hit count, outputs and the ranked places of a QueryResult."""
-    from ..engine.scoremap import format_places
+def hit_options(args: argparse.Namespace) -> dict:
+    """Keyword arguments of the engine's queries from the options of `add_hit_options`."""
+    return {
+        "mask_out": args.mask_out,
+        "polygons_out": args.polygons_out,
+        "top_k": args.top_k,
+        "threshold": args.threshold,
+    }
+
+
+def print_result(result) -> int:
+    """Print the threshold, hit count, outputs and the ranked places of a QueryResult; exit status 0."""
+    from ..engine.hits import format_places
 
     cached = "cached embedding" if result.embedding_cached else "new embedding"
     print(f"threshold {result.threshold:.4f}: {result.hit_pixels} pixels ({cached})")
@@ -40,6 +50,7 @@ def print_result(result) -> None:
             f"no pixel reaches the threshold {result.threshold:.2f}; the best score is {result.best_score:.2f}: "
             f"try --threshold {result.threshold_to_try:.2f} to see the closest matches"
         )
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,18 +76,6 @@ def run(args: argparse.Namespace) -> int:
     """Run a text query and print the ranked places."""
     from ..engine.query import text_query
 
-    raster = raster_from_args(args, args.raster)
-    result = text_query(
-        raster,
-        context_from_args(args),
-        args.text,
-        args.out,
-        mask_out=args.mask_out,
-        polygons_out=args.polygons_out,
-        top_k=args.top_k,
-        threshold=args.threshold,
-        negatives=args.negative,
-        exact=args.exact,
-    )
-    print_result(result)
-    return 0
+    raster, context = raster_and_context(args, args.raster)
+    options = dict(hit_options(args), negatives=args.negative, exact=args.exact)
+    return print_result(text_query(raster, context, args.text, args.out, **options))

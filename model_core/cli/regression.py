@@ -13,7 +13,7 @@ import argparse
 
 from ..defaults import MAX_SAMPLES, PROBE_KINDS, REGRESSION_KINDS
 from ..errors import GeoMeldError, reading
-from . import context_from_args, raster_from_args, training_options
+from . import raster_and_context, training_options
 from .argtypes import positive_int
 
 
@@ -69,7 +69,7 @@ def run_fit(args: argparse.Namespace) -> int:
             samples, args.target, kind, group_field=args.group_field, model_id=model_id_of(args.weights)
         )
     else:
-        raster, context = raster_from_args(args, args.raster), context_from_args(args)
+        raster, context = raster_and_context(args, args.raster)
         options = dict(training_options(args), group_field=args.group_field, max_samples=args.max_samples)
         probe = train_regression(raster, context, args.labels, args.target, kind=kind, **options)
     print(f"{kind} regression probe for '{args.target}'")
@@ -101,8 +101,7 @@ def run_apply(args: argparse.Namespace) -> int:
         print(f"predicted '{probe.target}' for {rows} row(s)")
         print(f"wrote {path}")
         return 0
-    raster = raster_from_args(args, args.raster)
-    context = context_from_args(args)
+    raster, context = raster_and_context(args, args.raster)
     with reading(args.probe, "train the probe again"):
         probe = load_regression_probe(args.probe, context.model.model_id)
     result = apply_regression(raster, context, probe, args.out, stride=args.stride)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..defaults import AUTO_K_RANGE, MAX_CLASSES
-from . import add_class_map_options, context_from_args, declare_files, raster_from_args
+from . import add_class_map_options, class_map_options, declare_files, raster_and_context
 from .argtypes import cluster_count, non_negative_int
 from .probe import print_class_counts
 
@@ -31,18 +31,8 @@ def run(args: argparse.Namespace) -> int:
     """Cluster and print the pixels per cluster."""
     from ..engine.cluster import cluster_raster
 
-    k = args.clusters
-    raster = raster_from_args(args, args.raster)
-    result = cluster_raster(
-        raster,
-        context_from_args(args),
-        args.out,
-        k,
-        smoothing=args.smoothing,
-        min_mapping_unit_px=args.mmu,
-        stride=args.stride,
-        seed=args.seed,
-    )
+    raster, context = raster_and_context(args, args.raster)
+    result = cluster_raster(raster, context, args.out, args.clusters, seed=args.seed, **class_map_options(args))
     print(f"{result.k} clusters")
     print_class_counts(result.pixel_counts)
     print(f"wrote {result.path}")

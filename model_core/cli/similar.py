@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from ..errors import QueryInputError
-from . import add_model_options, add_raster_options, context_from_args, declare_files, raster_from_args
+from . import add_model_options, add_raster_options, declare_files, raster_and_context
 from .argtypes import crs, point
-from .query import HIT_OUTPUTS, add_hit_options, print_result
+from .query import HIT_OUTPUTS, add_hit_options, hit_options, print_result
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,17 +34,6 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.point) == bool(args.points_file):
         raise QueryInputError("Give example points with --point X,Y (repeatable) or with --points-file, not both.")
     points = args.points_file or args.point
-    raster = raster_from_args(args, args.raster)
-    result = similar_to_points(
-        raster,
-        context_from_args(args),
-        points,
-        args.out,
-        points_crs=args.points_crs,
-        mask_out=args.mask_out,
-        polygons_out=args.polygons_out,
-        top_k=args.top_k,
-        threshold=args.threshold,
-    )
-    print_result(result)
-    return 0
+    raster, context = raster_and_context(args, args.raster)
+    options = dict(hit_options(args), points_crs=args.points_crs)
+    return print_result(similar_to_points(raster, context, points, args.out, **options))

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import QueryInputError
-from . import add_model_options, add_raster_options, context_from_args, declare_files, raster_from_args, warn
+from . import add_model_options, add_raster_options, context_from_args, declare_files, raster_and_context, warn
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,9 +42,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if len(args.inputs) != 1:
         raise QueryInputError("A class map needs exactly one raster; for several patch files write a .csv (--out).")
-    raster = raster_from_args(args, args.inputs[0])
-    result = zeroshot_segment(
-        raster, context_from_args(args), args.classes, args.out, probabilities_out=args.probabilities_out
-    )
+    raster, context = raster_and_context(args, args.inputs[0])
+    result = zeroshot_segment(raster, context, args.classes, args.out, probabilities_out=args.probabilities_out)
     print(f"wrote class raster {result.path} ({', '.join(result.classes)})")
     return 0

@@ -18,17 +18,10 @@ from ..errors import QueryInputError
 from ..io import SentinelRaster, open_raster
 from .context import EngineContext
 from .embedding import embed_raster, open_embedding
+from .hits import QueryOutputs, QueryResult, check_threshold
 from .prompts import text_scorer
 from .query import as_raster
-from .scoremap import (
-    Grid,
-    QueryResult,
-    check_output_paths,
-    check_threshold,
-    finish_query,
-    otsu_threshold,
-    score_embeddings,
-)
+from .scoremap import Grid, otsu_threshold, score_embeddings
 
 gdal.UseExceptions()
 
@@ -138,7 +131,8 @@ def change_map(
     embedding matches the text (query score >= 0.5) count as change.
     """
     model, feedback = context.model, context.feedback
-    check_output_paths(out_path, mask_out, polygons_out, inputs=[raster_a, raster_b])
+    outputs = QueryOutputs(out_path, mask_out, polygons_out, top_k)
+    outputs.check([raster_a, raster_b])
     threshold = check_threshold(threshold, 0.0, 2.0)
     scorer = text_scorer(model, text_filter) if text_filter is not None else None
     raster_a, raster_b = as_raster(raster_a), as_raster(raster_b)
@@ -161,23 +155,6 @@ def change_map(
             threshold = default_change_threshold(np.where(keep, distance, np.nan))
         if scorer is not None:
             keep &= score_embeddings([embedding_b.path], scorer, feedback.scaled(90, 95)) >= DEFAULT_THRESHOLD
-    details = {
-        "date_a": raster_a.path,
-        "date_b": raster_b.path,
-        "text_filter": text_filter or "",
-        "model_id": str(model.model_id),
-    }
-    result = finish_query(
-        distance,
-        Grid.of(embedding_a.path),
-        threshold,
-        out_path,
-        mask_out=mask_out,
-        polygons_out=polygons_out,
-        top_k=top_k,
-        details=details,
-        embedding_cached=embedding_a.cached and embedding_b.cached,
-        keep=keep,
-    )
-    feedback.set_progress(100)
-    return result
+    details = {"date_a": raster_a.path, "date_b": raster_b.path, "text_filter": text_filter or ""}
+    cached = embedding_a.cached and embedding_b.cached
+    return outputs.finish(context, distance, Grid.of(embedding_a.path), threshold, details, cached, keep)

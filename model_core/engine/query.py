@@ -11,8 +11,9 @@ from ..io import SentinelRaster, open_raster
 from .codebook import score_by_codebook
 from .context import EngineContext
 from .embedding import EmbeddingResult, embed_raster
+from .hits import QueryOutputs, QueryResult, check_threshold
 from .prompts import text_scorer
-from .scoremap import Grid, QueryResult, check_output_paths, check_threshold, finish_query, score_embeddings
+from .scoremap import Grid, score_embeddings
 
 # Share of the progress bar spent embedding; a cached embedding leaves the whole bar to the rest of the job.
 EMBED_SHARE = 80.0
@@ -51,7 +52,8 @@ def text_query(
     milliseconds, on large rasters).
     """
     model, feedback = context.model, context.feedback
-    check_output_paths(out_heatmap, mask_out, polygons_out, inputs=[raster])
+    outputs = QueryOutputs(out_heatmap, mask_out, polygons_out, top_k)
+    outputs.check([raster])
     threshold = check_threshold(threshold)
     scorer = text_scorer(model, text, negatives)
     raster = as_raster(raster)
@@ -67,19 +69,6 @@ def text_query(
         "query": text,
         "positives": " | ".join(scorer.positives),
         "background": " | ".join(scorer.background),
-        "model_id": str(model.model_id),
         "scoring": "exact" if exact else "codebook",
     }
-    result = finish_query(
-        heat,
-        Grid.of(embedding.path),
-        threshold,
-        out_heatmap,
-        mask_out=mask_out,
-        polygons_out=polygons_out,
-        top_k=top_k,
-        details=details,
-        embedding_cached=embedding.cached,
-    )
-    feedback.set_progress(100)
-    return result
+    return outputs.finish(context, heat, Grid.of(embedding.path), threshold, details, embedding.cached)

@@ -1,43 +1,32 @@
-"""Score maps over cached embeddings: streamed per-pixel scoring, hit mask, ranked places and their polygons.
+"""Score maps over cached embeddings: streamed per-pixel scoring, thresholds and the ranked places of the hits.
 
-Shared by text queries, query by example and change detection, down to their QueryResult. The embedding raster is
-read window by window (memory bounded by the tile size times the embedding width); only the 2-D score map is held
-whole.
+Shared by text queries, query by example and change detection (what they write and answer: `hits`). The embedding
+raster is read window by window (memory bounded by the tile size times the embedding width); only the 2-D score map
+is held whole.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from osgeo import gdal, ogr
+from osgeo import gdal
 from scipy import ndimage
 
-from ..defaults import DEFAULT_TOP_K
 from ..errors import QueryInputError
 from ..feedback import Feedback, ensure_feedback
-from ..io import Window, iter_windows, write_geotiff
-from ..outputs import check_outputs
+from ..io import Window, iter_windows
 from ..prefetch import prefetched
 from .areas import GeodesicArea
 from .embedding import EmbeddingFile, open_embedding
-from .vector_io import add_feature, atomic_gpkg
 
 gdal.UseExceptions()
-ogr.UseExceptions()
 
-SCORE_NODATA = -1.0
-MASK_NODATA = 255
 SCORE_TILE = 512
 AREA_SAMPLES = 65
-# Mask colours: hits red, the rest transparent.
-MASK_COLOURS = {0: (0, 0, 0, 0), 1: (230, 30, 30, 255), MASK_NODATA: (0, 0, 0, 0)}
 
 
 @dataclass(frozen=True)
@@ -209,206 +198,3 @@ def find_places(heat: np.ndarray, mask: np.ndarray, grid: Grid) -> tuple[np.ndar
     ]
     np.put(labels, hits, rank_of_label[region])  # region id -> rank in place, hit pixels only (0 stays 0)
     return labels, places
-
-
-@contextmanager
-def output_set() -> Iterator[list[Path]]:
-    """Collects the outputs a job writes; if the job fails or is cancelled, the ones already written are removed."""
-    written: list[Path] = []
-    try:
-        yield written
-    except BaseException:
-        for path in written:
-            if path.exists():
-                path.unlink()
-        raise
-
-
-def check_output_paths(*paths: str | os.PathLike | None, inputs: Sequence[object] = ()) -> None:
-    """Raise before any work when an output would overwrite an input (a path or a raster with a `path`) or another
-    output, or its folder is missing or not writable."""
-    check_outputs(paths, [getattr(item, "path", item) for item in inputs])
-
-
-PLACE_FIELDS: tuple[tuple[str, type], ...] = (
-    ("rank", int),
-    ("score", float),
-    ("mean_score", float),
-    ("area_ha", float),
-    ("pixels", int),
-)
-
-
-def write_polygons(ranks: np.ndarray, places: Sequence[Place], grid: Grid, out_path: str | os.PathLike) -> Path:
-    """Write the ranked regions as a GeoPackage (rank, score, mean_score, area_ha, pixels), atomically."""
-    memory = f"/vsimem/geomeld_regions_{uuid.uuid4().hex}.tif"
-    raster = gdal.GetDriverByName("GTiff").Create(memory, grid.width, grid.height, 1, gdal.GDT_Int32)
-    regions = None
-    try:
-        raster.SetGeoTransform(list(grid.geotransform))
-        band = raster.GetRasterBand(1)
-        band.WriteArray(ranks.astype(np.int32))
-        regions = ogr.GetDriverByName("Memory").CreateDataSource("regions")
-        polygons = regions.CreateLayer("regions", geom_type=ogr.wkbPolygon)
-        polygons.CreateField(ogr.FieldDefn("rank", ogr.OFTInteger))
-        gdal.Polygonize(band, band, polygons, 0, ["8CONNECTED=8"])
-        by_rank = {place.rank: place for place in places}
-        with atomic_gpkg(out_path, "places", ogr.wkbPolygon, grid.crs_wkt, PLACE_FIELDS) as layer:
-            for region in polygons:
-                place = by_rank[region.GetField("rank")]
-                add_feature(layer, region.GetGeometryRef(), {name: getattr(place, name) for name, _ in PLACE_FIELDS})
-    finally:
-        band = raster = regions = None
-        gdal.Unlink(memory)
-    return Path(out_path)
-
-
-@dataclass
-class ScoreOutputs:
-    """What write_score_outputs produced."""
-
-    threshold: float
-    places: list[Place]
-    hit_pixels: int
-    mask: np.ndarray
-
-
-def write_score_outputs(
-    heat: np.ndarray,
-    grid: Grid,
-    threshold: float,
-    out_heatmap: str | os.PathLike,
-    *,
-    mask_out: str | os.PathLike | None = None,
-    polygons_out: str | os.PathLike | None = None,
-    top_k: int = DEFAULT_TOP_K,
-    metadata: dict[str, str] | None = None,
-    keep: np.ndarray | None = None,
-) -> ScoreOutputs:
-    """Write the score map (float32), optional hit mask (uint8) and polygons; return the top-k places.
-
-    Hits are valid pixels with score >= threshold (and `keep`, when given). Either every requested file is
-    written or, on error or cancel, none is.
-    """
-    valid = np.isfinite(heat)
-    mask = valid & (heat >= threshold)
-    if keep is not None:
-        mask &= keep
-    ranks, places = find_places(heat, mask, grid)
-    meta = dict(metadata or {}, threshold=f"{threshold:.6g}")
-    with output_set() as written:
-        written.append(
-            write_geotiff(
-                out_heatmap,
-                np.where(valid, heat, np.float32(SCORE_NODATA)).astype(np.float32, copy=False),
-                grid.geotransform,
-                grid.crs_wkt,
-                nodata=SCORE_NODATA,
-                band_names=["score"],
-                metadata=meta,
-            )
-        )
-        if mask_out is not None:
-            mask_array = np.where(valid, mask.astype(np.uint8), MASK_NODATA).astype(np.uint8)
-            written.append(
-                write_geotiff(
-                    mask_out,
-                    mask_array,
-                    grid.geotransform,
-                    grid.crs_wkt,
-                    nodata=MASK_NODATA,
-                    band_names=["hit"],
-                    metadata=meta,
-                    color_table=MASK_COLOURS,
-                )
-            )
-        if polygons_out is not None:
-            written.append(write_polygons(ranks, places, grid, polygons_out))
-    return ScoreOutputs(threshold, places[: max(0, int(top_k))], int(mask.sum()), mask)
-
-
-@dataclass
-class QueryResult:
-    """Outputs of a query: the score map, optional mask/polygons, the top-k places and the threshold used, with the
-    best score found and, when nothing reached the threshold, a threshold to try (None otherwise)."""
-
-    heatmap: Path
-    mask: Path | None
-    polygons: Path | None
-    places: list[Place]
-    threshold: float
-    hit_pixels: int
-    embedding_cached: bool
-    details: dict[str, str] = field(default_factory=dict)
-    best_score: float | None = None
-    threshold_to_try: float | None = None
-
-
-# Share of the valid pixels a suggested threshold lets through when nothing reached the chosen one.
-TRY_SHARE = 0.01
-
-
-def threshold_to_try(heat: np.ndarray, keep: np.ndarray | None = None) -> float | None:
-    """A threshold that lets the best TRY_SHARE of the valid pixels (at least one) through, rounded down to 0.01; None
-    without valid pixels."""
-    valid = np.isfinite(heat) if keep is None else np.isfinite(heat) & keep
-    if not valid.any():
-        return None
-    return float(np.floor(np.quantile(heat[valid], 1.0 - TRY_SHARE) * 100.0) / 100.0)
-
-
-def check_threshold(threshold: float | None, low: float = 0.0, high: float = 1.0) -> float | None:
-    """Raise QueryInputError for a threshold outside [low, high]."""
-    if threshold is not None and not (low <= float(threshold) <= high):
-        raise QueryInputError(f"The threshold {threshold} is outside {low:g}..{high:g}.")
-    return None if threshold is None else float(threshold)
-
-
-def finish_query(
-    heat: np.ndarray,
-    grid: Grid,
-    threshold: float,
-    out_heatmap: str | os.PathLike,
-    *,
-    mask_out: str | os.PathLike | None,
-    polygons_out: str | os.PathLike | None,
-    top_k: int,
-    details: dict[str, str],
-    embedding_cached: bool,
-    keep: np.ndarray | None = None,
-) -> QueryResult:
-    """Write a score map with its mask and polygons, and describe them as a QueryResult."""
-    outputs = write_score_outputs(
-        heat,
-        grid,
-        threshold,
-        out_heatmap,
-        mask_out=mask_out,
-        polygons_out=polygons_out,
-        top_k=top_k,
-        metadata=details,
-        keep=keep,
-    )
-    candidates = np.isfinite(heat) if keep is None else np.isfinite(heat) & keep
-    best = float(heat[candidates].max()) if candidates.any() else None
-    return QueryResult(
-        Path(out_heatmap),
-        None if mask_out is None else Path(mask_out),
-        None if polygons_out is None else Path(polygons_out),
-        outputs.places,
-        threshold,
-        outputs.hit_pixels,
-        bool(embedding_cached),
-        details,
-        best,
-        None if outputs.hit_pixels else threshold_to_try(heat, keep),
-    )
-
-
-def format_places(places: Sequence[Place]) -> str:
-    """The ranked places as a text table (rank, x, y, score, mean, area_ha)."""
-    lines = [f"{'rank':>4} {'x':>14} {'y':>14} {'score':>6} {'mean':>6} {'area_ha':>10}"]
-    lines += [
-        f"{p.rank:>4} {p.x:>14.3f} {p.y:>14.3f} {p.score:>6.3f} {p.mean_score:>6.3f} {p.area_ha:>10.3f}" for p in places
-    ]
-    return "\n".join(lines)

@@ -15,17 +15,9 @@ from ..io import SentinelRaster, Window
 from ..linalg import matmul
 from .context import EngineContext
 from .embedding import embed_raster
+from .hits import QueryOutputs, QueryResult, check_threshold
 from .query import EMBED_SHARE, after_embedding, as_raster
-from .scoremap import (
-    Grid,
-    QueryResult,
-    check_output_paths,
-    check_threshold,
-    finish_query,
-    otsu_threshold,
-    pixel_embeddings,
-    score_embeddings,
-)
+from .scoremap import Grid, otsu_threshold, pixel_embeddings, score_embeddings
 
 ogr.UseExceptions()
 osr.UseExceptions()
@@ -136,9 +128,9 @@ def similar_to_points(
     `points` are (x, y) in the raster CRS (or in `points_crs`), or a vector file path. The default threshold is
     Otsu's threshold of the heatmap.
     """
-    feedback = context.feedback
     files = [points] if isinstance(points, (str, os.PathLike)) else []
-    check_output_paths(out_heatmap, mask_out, polygons_out, inputs=[raster, *files])
+    outputs = QueryOutputs(out_heatmap, mask_out, polygons_out, top_k)
+    outputs.check([raster, *files])
     threshold = check_threshold(threshold)
     raster = as_raster(raster)
     if isinstance(points, (str, os.PathLike)):
@@ -154,27 +146,10 @@ def similar_to_points(
     centre = examples.mean(axis=0)
     centre /= max(float(np.linalg.norm(centre)), 1e-12)
     cosine = score_embeddings(
-        [embedding.path], lambda pixels: matmul(pixels, centre), after_embedding(feedback, embedding)
+        [embedding.path], lambda pixels: matmul(pixels, centre), after_embedding(context.feedback, embedding)
     )
     low, high = float(np.nanmin(cosine)), float(np.nanmax(cosine))
     heat = (cosine - low) / max(high - low, 1e-12)
     threshold = otsu_threshold(heat) if threshold is None else threshold
-    details = {
-        "examples": str(len(points)),
-        "cosine_min": f"{low:.6g}",
-        "cosine_max": f"{high:.6g}",
-        "model_id": str(context.model.model_id),
-    }
-    result = finish_query(
-        heat,
-        grid,
-        threshold,
-        out_heatmap,
-        mask_out=mask_out,
-        polygons_out=polygons_out,
-        top_k=top_k,
-        details=details,
-        embedding_cached=embedding.cached,
-    )
-    feedback.set_progress(100)
-    return result
+    details = {"examples": str(len(points)), "cosine_min": f"{low:.6g}", "cosine_max": f"{high:.6g}"}
+    return outputs.finish(context, heat, grid, threshold, details, embedding.cached)

@@ -18,10 +18,11 @@ from ..io import SentinelRaster, open_raster
 from .classmap import write_class_map
 from .context import EngineContext
 from .embedding import embed_raster, open_embedding
+from .hits import check_output_paths
 from .palette import class_colours
 from .prompts import class_scorer, parse_class_list
 from .query import EMBED_SHARE, after_embedding, as_raster
-from .scoremap import check_output_paths, unit_rows
+from .scoremap import unit_rows
 
 
 @dataclass

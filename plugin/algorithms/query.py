@@ -77,7 +77,7 @@ class HeatmapAlgorithm(GeoMeldAlgorithm):
 
     def heatmap_results(self, result, feedback) -> dict[str, Any]:
         """The output dictionary of a QueryResult, with the ranked places in the log."""
-        from ...model_core.engine.scoremap import format_places
+        from ...model_core.engine.hits import format_places
 
         feedback.info(tr("Threshold {0:.3f}: {1} pixels.").format(result.threshold, result.hit_pixels))
         if result.places:
