@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from qgis.core import QgsSettings
 
 from ..model_core.defaults import DEFAULT_TILE
 from ..model_core.devices import CPU, offered_devices, providers_for
+from ..model_core.feedback import Feedback
+
+if TYPE_CHECKING:  # the engine needs numpy, which may still be missing when the plugin loads
+    from ..model_core.engine.context import EngineContext
 
 PREFIX = "geomeld/"
 HISTORY_KEY = PREFIX + "query_history"
@@ -94,7 +99,7 @@ def remember_query(text: str) -> list[str]:
     return history[:HISTORY_SIZE]
 
 
-def engine_context(settings: GeoMeldSettings, feedback):
+def engine_context(settings: GeoMeldSettings, feedback: Feedback) -> EngineContext:
     """What an engine job runs with (model_core.engine.context.EngineContext): GeoMeld-FM loaded (once) with the
     configured weights, device and threads, the embedding cache in the configured folder with the configured size
     limit, the configured tile size, and the job's `feedback`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qgis.core import (
     QgsProcessingAlgorithm,
@@ -23,6 +23,9 @@ from ...model_core.feedback import Feedback
 from ..i18n import tr
 from ..settings import engine_context, load_settings
 from ..tasks import error_message, processing_feedback
+
+if TYPE_CHECKING:
+    from ...model_core.engine.context import EngineContext
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "resources", "icons", "geomeld.svg")
 # Names of parameters and results that several algorithms share (the panel's tabs use them too).
@@ -107,7 +110,7 @@ class GeoMeldAlgorithm(QgsProcessingAlgorithm):
             (feedback or self._feedback).info(notice)
         return raster
 
-    def engine(self):
+    def engine(self) -> EngineContext:
         """The job's engine context from the GeoMeld settings (model, embedding cache, tile size) with its progress
         and cancel. The log says which device runs the job, and when ONNX Runtime could not use the one chosen."""
         context = engine_context(load_settings(), self._feedback)
