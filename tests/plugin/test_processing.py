@@ -327,10 +327,12 @@ def test_queries_reuse_the_embedding_of_earlier_jobs(processing, tmp_path):
     assert len(EmbeddingCache().entries()) == before + 1
 
 
-def test_the_tile_setting_applies_to_every_algorithm(processing, weights_dir, tmp_path):
+def test_the_tile_setting_applies_to_every_algorithm_and_the_embed_job_indexes_for_queries(
+    processing, weights_dir, tmp_path
+):
     from geomeld.plugin.settings import load_settings, save_settings
 
-    from model_core.engine.cache import EmbeddingCache, embedding_key
+    from model_core.engine.cache import EmbeddingCache, codebook_path, embedding_key
     from model_core.engine.embedding import default_overlap
     from model_core.io import open_raster
     from model_core.runtime import load_model
@@ -342,12 +344,14 @@ def test_the_tile_setting_applies_to_every_algorithm(processing, weights_dir, tm
         save_settings(dataclasses.replace(original, tile_size=640))
         before = len(EmbeddingCache().entries())
         processing.run("geomeld:embed", {"INPUT": str(scene), "OUTPUT": str(tmp_path / "e.tif")})
-        processing.run("geomeld:text_query", {"INPUT": str(scene), "TEXT": "water", "OUTPUT": str(tmp_path / "q.tif")})
-        assert len(EmbeddingCache().entries()) == before + 1  # the query reused the embed job's cache entry
         raster = open_raster(scene)
         model_id = load_model(weights_dir).model_id
         key = embedding_key(raster, raster.full_window(), 1, "int8", model_id, 640, default_overlap(640))
-        assert EmbeddingCache().get(key) is not None
+        codebook = codebook_path(EmbeddingCache().get(key))
+        indexed = codebook.stat().st_mtime_ns  # the embed job built the query codebook of its cache entry
+        processing.run("geomeld:text_query", {"INPUT": str(scene), "TEXT": "water", "OUTPUT": str(tmp_path / "q.tif")})
+        assert len(EmbeddingCache().entries()) == before + 1  # the query reused the embed job's cache entry
+        assert codebook.stat().st_mtime_ns == indexed  # and read its codebook
     finally:
         save_settings(original)
 
