@@ -7,6 +7,7 @@ import csv
 import json
 import pickle
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -108,12 +109,19 @@ def test_eurosat_probe_against_random_forest_on_band_statistics(geomeld_model, w
             )
 
 
-def test_probe_from_lulc_points_classifies_other_pixels(geomeld_model, tmp_path):
+def chip_probe(model, tmp_path: Path, **options) -> tuple:
+    """The chip, its engine context (a cache under tmp_path) and a probe trained on its land-cover points:
+    (raster, context, probe, samples, chosen pixels, land-cover raster)."""
     raster = open_raster(shared(CHIP))
     points, classes, chosen, lulc = lulc_points(raster)
     labels = write_labels(tmp_path / "points.gpkg", raster.crs_wkt, points, classes)
-    context = EngineContext(geomeld_model, EmbeddingCache(tmp_path / "cache"))
-    probe, samples = train_probe(raster, context, labels, "class")
+    context = EngineContext(model, EmbeddingCache(tmp_path / "cache"))
+    probe, samples = train_probe(raster, context, labels, "class", **options)
+    return raster, context, probe, samples, chosen, lulc
+
+
+def test_probe_from_lulc_points_classifies_other_pixels(geomeld_model, tmp_path):
+    raster, context, probe, samples, chosen, lulc = chip_probe(geomeld_model, tmp_path)
     assert set(samples.counts().values()) == {POINTS_PER_CLASS}
     assert probe.classes == [str(v) for v in np.unique(lulc[lulc > 0])]
     result = apply_probe(
@@ -134,7 +142,7 @@ def test_probe_from_lulc_points_classifies_other_pixels(geomeld_model, tmp_path)
     predicted = np.array([0] + [int(name) for name in probe.classes])[predicted_index]
     others = ~chosen & (lulc > 0)
     accuracy = float((predicted[others] == lulc[others]).mean())
-    print(f"TerraMesh 433D_629L_3_1: probe from {len(points)} points, accuracy on other pixels {accuracy:.3f}")
+    print(f"TerraMesh 433D_629L_3_1: probe from {int(chosen.sum())} points, accuracy on other pixels {accuracy:.3f}")
     assert accuracy > 1.0 / len(probe.classes)
     proba = gdal.Open(str(result.probabilities_path)).ReadAsArray()
     np.testing.assert_allclose(proba.sum(axis=0), 1.0, atol=1e-4)
@@ -193,11 +201,7 @@ def test_polygons_are_rasterised_and_capped_per_class(geomeld_model, tmp_path):
 
 @pytest.mark.parametrize("kind", ["logistic", "random_forest", "knn"])
 def test_probe_file_round_trip_predicts_identically(kind, geomeld_model, tmp_path):
-    raster = open_raster(shared(CHIP))
-    points, classes, _, _ = lulc_points(raster)
-    labels = write_labels(tmp_path / "points.gpkg", raster.crs_wkt, points, classes)
-    context = EngineContext(geomeld_model, EmbeddingCache(tmp_path / "cache"))
-    probe, _ = train_probe(raster, context, labels, "class", kind=kind)
+    raster, context, probe, *_ = chip_probe(geomeld_model, tmp_path, kind=kind)
     path = save_probe(probe, tmp_path / "probe.json")
     assert not arrays_path(path).read_bytes().startswith(b"\x80")
     loaded = load_probe(path, geomeld_model.model_id)
@@ -268,11 +272,7 @@ def test_label_errors_write_nothing(case, geomeld_model, weights_dir, tmp_path, 
 
 
 def test_cancelled_apply_leaves_no_file(geomeld_model, tmp_path):
-    raster = open_raster(shared(CHIP))
-    points, classes, _, _ = lulc_points(raster)
-    labels = write_labels(tmp_path / "points.gpkg", raster.crs_wkt, points, classes)
-    context = EngineContext(geomeld_model, EmbeddingCache(tmp_path / "cache"))
-    probe, _ = train_probe(raster, context, labels, "class")
+    raster, context, probe, *_ = chip_probe(geomeld_model, tmp_path)
     outputs = [tmp_path / "out" / name for name in ("classes.tif", "proba.tif", "doubt.tif", "next.gpkg")]
     outputs[0].parent.mkdir()
     with pytest.raises(CancelledError):
