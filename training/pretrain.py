@@ -1,8 +1,12 @@
 """Pretrain GeoMeld-FM: `python -m training.pretrain --config training/configs/cpu_small.json [--out DIR] [--resume]`.
 
-Multi-pretext MAE (S2, S1, DEM, land cover), JEPA against an EMA teacher, image-caption InfoNCE and dense
-pixel-text alignment on the packed training data; seeded, resumable (`last.pt`), logs every loss to `log.csv`,
-draws `losses.png` and exports the trained model to `<out>/model/`. Runs under `torchrun` (DDP) when WORLD_SIZE is set.
+Multi-pretext MAE (S2, S1, DEM, land cover), JEPA against an EMA teacher, image-caption InfoNCE, dense
+pixel-text alignment, distillation from the teachers and the GloVe text anchor on the packed training data; seeded,
+resumable (`last.pt`), logs every loss to `log.csv`, draws `losses.png` and exports the trained model to
+`<out>/model/`. Runs under `torchrun` (DDP) when WORLD_SIZE is set. A run may start from another run's checkpoint
+(`--init`, or `init` in the config: its architecture, tokenizer and weights, with a fresh optimiser and schedule), and
+`train.lock_image` keeps the image tower fixed so that only the text tower and the temperature learn (as
+`training/configs/cpu_text_lit.json` does).
 """
 
 from __future__ import annotations
