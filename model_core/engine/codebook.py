@@ -26,6 +26,7 @@ from ..errors import DECODING_ERRORS
 from ..feedback import Feedback, ensure_feedback
 from ..io import SentinelRaster, Window, iter_windows
 from ..linalg import matmul
+from ..outputs import check_outputs
 from ..prefetch import prefetched
 from .cache import codebook_path
 from .context import EngineContext
@@ -91,6 +92,8 @@ def embed_for_queries(
     also copied there; in a context without a cache it is only written there, without a codebook."""
     if context.cache is None:
         return embed_raster(raster, context, out_path, stride=stride)
+    if out_path is not None:  # refused before any work, as embed_raster refuses it
+        check_outputs([out_path], [raster.path])
     cached = embed_raster(raster, context.scaled(0, 85), stride=stride)
     load_codebook(cached.path, context.scaled(85, 100).feedback)
     if out_path is None:

@@ -26,6 +26,7 @@ from model_core.engine.embedding import embed_raster, open_embedding
 from model_core.engine.prompts import text_scorer
 from model_core.engine.query import text_query
 from model_core.engine.scoremap import score_embeddings
+from model_core.errors import GeoMeldError
 from model_core.feedback import Feedback
 from model_core.io import open_raster
 from tests.conftest import shared
@@ -168,3 +169,12 @@ def test_a_codebook_that_cannot_be_stored_still_answers(engine, tmp_path):
     assert codebook.codes.shape == (224, 224) and codebook_path(target).is_dir()
     assert any("could not be stored" in message for message in messages)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["embedding.tif", codebook_path(target).name]
+
+
+def test_the_embedding_job_refuses_an_output_over_its_input_before_any_work(geomeld_model, tmp_path):
+    scene = tmp_path / "scene.tif"
+    gdal.Translate(str(scene), str(shared(CHIP_B)))
+    cache = EmbeddingCache(tmp_path / "cache")
+    with pytest.raises(GeoMeldError, match="overwrite the input"):
+        embed_for_queries(open_raster(scene), EngineContext(geomeld_model, cache), scene)
+    assert cache.entries() == []
