@@ -95,7 +95,9 @@ class PretrainObjective(nn.Module):
             self.register_buffer(f"{name}_std", torch.tensor(stats["std"], dtype=torch.float32), persistent=False)
 
     def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """All losses of one batch; a loss whose data the batch lacks, or whose weight is 0, is 0."""
+        """All losses of one batch; a loss whose data the batch lacks is 0, and so are the reconstruction terms
+        (RECONSTRUCTION) or the distillation terms (DISTILLATION) when every weight of their group is 0: those are not
+        computed."""
         dense, pooled = self.model.image(batch.image, batch.input_mask)
         losses = self._reconstruction(batch) if any(self.weights[name] for name in RECONSTRUCTION) else {}
         losses["infonce"] = self._infonce(pooled, batch)

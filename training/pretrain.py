@@ -240,6 +240,8 @@ class Pretraining:
         source = checkpoint
         if source is None and config.get("init"):
             source = torch.load(Path(config["init"]), map_location="cpu", weights_only=True)
+        if train.get("lock_image") and source is None:
+            raise ValueError("train.lock_image needs trained weights to start from: give --init or init in the config")
         if source is not None:
             self.model_config = GeoMeldConfig.from_dict(source["config"])
             self.tokenizer = TextTokenizer.from_str(source["tokenizer"])

@@ -125,8 +125,10 @@ def test_locked_image_run_from_a_checkpoint_trains_only_the_text_side(tiny_pack:
     pretrain(tiny_config(tiny_pack, steps=2), tmp_path / "first", command="test")
     start = torch.load(tmp_path / "first" / CHECKPOINT, map_location="cpu", weights_only=True)
     config = tiny_config(tiny_pack, steps=10)
-    config["init"] = str(tmp_path / "first" / CHECKPOINT)
     config["train"].update(lock_image=True, lr=5e-4)
+    with pytest.raises(ValueError, match="needs trained weights"):
+        Pretraining(config, tmp_path / "nothing")
+    config["init"] = str(tmp_path / "first" / CHECKPOINT)
     config["loss_weights"] = {"infonce": 1.0, "dense_text": 1.0}
     run = Pretraining(config, tmp_path / "text")
     assert run.step == 0 and run.tokenizer.to_str() == start["tokenizer"]
