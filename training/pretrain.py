@@ -6,7 +6,8 @@ resumable (`last.pt`), logs every loss to `log.csv`, draws `losses.png` and expo
 `<out>/model/`. Runs under `torchrun` (DDP) when WORLD_SIZE is set. A run may start from another run's checkpoint
 (`--init`, or `init` in the config: its architecture, tokenizer and weights, with a fresh optimiser and schedule), and
 `train.lock_image` keeps the image tower fixed so that only the text tower and the temperature learn (as
-`training/configs/cpu_text_lit.json` does).
+`training/configs/cpu_text_lit.json` does); `train.lock_text` keeps the text tower and the temperature fixed so that
+the image tower learns against fixed class-name and caption embeddings (`training/configs/cpu_image_lock_text.json`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from training.model import GeoMeldConfig, build_model, ema_update, random_patch_
 from training.objective import DISTILLATION, LOSS_NAMES, Batch, PretrainObjective
 from training.plots import plot_losses
 
+LOCKS = ("lock_image", "lock_text")
 CHECKPOINT = "last.pt"
 LOG_NAME = "log.csv"
 PLOT_NAME = "losses.png"
@@ -235,13 +237,20 @@ class Pretraining:
         checkpoint_path = self.out_dir / CHECKPOINT
         self.resumed = resume and checkpoint_path.exists()
         checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True) if self.resumed else None
+        if train.get("lock_image") and train.get("lock_text"):
+            raise ValueError("train.lock_image and train.lock_text together would leave nothing to train")
         # The weights a run starts from: its own checkpoint when resuming, else the optional `init` checkpoint of
         # another run (architecture, tokenizer and weights; a fresh optimiser and schedule).
         source = checkpoint
         if source is None and config.get("init"):
             source = torch.load(Path(config["init"]), map_location="cpu", weights_only=True)
-        if train.get("lock_image") and source is None:
-            raise ValueError("train.lock_image needs trained weights to start from: give --init or init in the config")
+        for lock in LOCKS:
+            if train.get(lock) and source is None:
+                raise ValueError(f"train.{lock} needs trained weights to start from: give --init or init in the config")
+        if checkpoint is not None:  # resuming: the history this run recorded when it started
+            self.started_from = checkpoint["card_extra"]["training"].get("started_from")
+        else:
+            self.started_from = run_history(source, str(config["init"])) if source is not None else None
         if source is not None:
             self.model_config = GeoMeldConfig.from_dict(source["config"])
             self.tokenizer = TextTokenizer.from_str(source["tokenizer"])
@@ -265,8 +274,10 @@ class Pretraining:
         if source is not None:
             self.objective.model.load_state_dict(source["model"])
             self.objective.teacher.load_state_dict(source["teacher"])
-        if train.get("lock_image"):  # locked-image text tuning: only the text tower and the temperature learn
-            model.image.requires_grad_(False)
+        for part in self.locked_parts():
+            part.requires_grad_(False)
+        if train.get("lock_text"):  # the temperature belongs to the text side's calibration
+            model.logit_scale.requires_grad_(False)
         trainable = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(
             [  # no weight decay on biases, norms, GRN and the temperature (parameters with fewer than 2 dims)
@@ -286,6 +297,11 @@ class Pretraining:
         self.network = (
             DistributedDataParallel(self.objective, find_unused_parameters=True) if self.world > 1 else self.objective
         )
+
+    def locked_parts(self) -> list[torch.nn.Module]:
+        """The tower the config keeps fixed: the image tower (lock_image) or the text tower (lock_text)."""
+        model, train = self.objective.model, self.config["train"]
+        return [model.image] if train.get("lock_image") else [model.text] if train.get("lock_text") else []
 
     def _prepare_model_config(self) -> None:
         """Normalisation statistics of the training pack and a tokenizer on its captions, then the architecture.
@@ -374,8 +390,8 @@ class Pretraining:
         if train.get("channels_last"):
             batch.image = batch.image.contiguous(memory_format=torch.channels_last)
         self.objective.model.train()
-        if train.get("lock_image"):
-            self.objective.model.image.eval()
+        for part in self.locked_parts():
+            part.eval()
         lr = self.learning_rate()
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -482,8 +498,15 @@ class Pretraining:
                     "captioned_samples": len(self.captions),
                 },
                 "config": self.config.get("name", ""),
+                **({"started_from": self.started_from} if self.started_from else {}),
             }
         }
+
+
+def run_history(source: dict, init: str) -> dict:
+    """What the model card records of the checkpoint a run starts from: its path, step and training facts (with,
+    nested, the run that one started from)."""
+    return {"checkpoint": init, "step": int(source["step"]), **source["card_extra"]["training"]}
 
 
 def pretrain(config: dict, out_dir: Path, resume: bool = False, command: str = "") -> Path:

@@ -121,16 +121,21 @@ def test_checkpoint_resume_continues_with_identical_parameters(tiny_pack: Path, 
     assert torch.load(tmp_path / CHECKPOINT, map_location="cpu", weights_only=True)["step"] == 3
 
 
-def test_locked_image_run_from_a_checkpoint_trains_only_the_text_side(tiny_pack: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("lock", "locked", "learning"), [("lock_image", "image.", "text."), ("lock_text", "text.", "image.")]
+)
+def test_a_locked_run_from_a_checkpoint_trains_only_the_other_tower(
+    tiny_pack: Path, tmp_path: Path, lock: str, locked: str, learning: str
+) -> None:
     pretrain(tiny_config(tiny_pack, steps=2), tmp_path / "first", command="test")
     start = torch.load(tmp_path / "first" / CHECKPOINT, map_location="cpu", weights_only=True)
     config = tiny_config(tiny_pack, steps=10)
-    config["train"].update(lock_image=True, lr=5e-4)
+    config["train"].update({lock: True, "lr": 5e-4})
     with pytest.raises(ValueError, match="needs trained weights"):
         Pretraining(config, tmp_path / "nothing")
     config["init"] = str(tmp_path / "first" / CHECKPOINT)
     config["loss_weights"] = {"infonce": 1.0, "dense_text": 1.0}
-    run = Pretraining(config, tmp_path / "text")
+    run = Pretraining(config, tmp_path / "run")
     assert run.step == 0 and run.tokenizer.to_str() == start["tokenizer"]
     for name, value in run.objective.model.state_dict().items():
         assert torch.equal(value, start["model"][name]), name
@@ -139,10 +144,23 @@ def test_locked_image_run_from_a_checkpoint_trains_only_the_text_side(tiny_pack:
     assert losses[0]["mae_s2"] == losses[0]["distil_tokens"] == 0.0  # weight 0: not computed
     assert losses[-1]["total"] < losses[0]["total"]
     after = run.objective.model.state_dict()
-    image = [name for name in after if name.startswith("image.")]
-    text = [name for name in after if name.startswith("text.") and after[name].is_floating_point()]
-    assert image and all(torch.equal(after[name], start["model"][name]) for name in image)
-    assert any(not torch.equal(after[name], start["model"][name]) for name in text)
+    fixed = [name for name in after if name.startswith(locked)]
+    trained = [name for name in after if name.startswith(learning) and after[name].is_floating_point()]
+    if lock == "lock_text":  # the temperature is the text side's calibration
+        fixed.append("logit_scale")
+    assert fixed and all(torch.equal(after[name], start["model"][name]) for name in fixed)
+    assert any(not torch.equal(after[name], start["model"][name]) for name in trained)
+    card = json.loads((run.run("test") / "model_card.json").read_text())  # exports with a frozen tower
+    assert card["training"]["started_from"]["checkpoint"] == config["init"]
+    assert card["training"]["started_from"]["steps"] == 2 and "started_from" not in card["training"]["started_from"]
+
+
+def test_locking_both_towers_is_refused(tiny_pack: Path, tmp_path: Path) -> None:
+    config = tiny_config(tiny_pack, steps=2)
+    config["train"].update(lock_image=True, lock_text=True)
+    config["init"] = str(tmp_path / "none.pt")
+    with pytest.raises(ValueError, match="nothing to train"):
+        Pretraining(config, tmp_path / "run")
 
 
 def test_band_dropout_keeps_the_required_bands() -> None:
