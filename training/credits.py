@@ -27,13 +27,22 @@ GLOVE = {
 }
 
 
+def training_runs(card: dict) -> list[dict]:
+    """The card's training run and, following `started_from`, every run its weights started from."""
+    runs, run = [], card.get("training")
+    while run:
+        runs.append(run)
+        run = run.get("started_from")
+    return runs
+
+
 def credits_for(card: dict) -> list[dict[str, str]]:
-    """The credits that apply to a model, from its card's loss weights and architecture."""
-    weights = card.get("training", {}).get("loss_weights", {})
+    """The credits that apply to a model, from the loss weights of every run in its history and its architecture."""
+    used = {name for run in training_runs(card) for name, weight in run.get("loss_weights", {}).items() if weight > 0}
     credits = []
-    if weights.get("distil_tokens", 0) > 0 or weights.get("distil_pooled", 0) > 0:
+    if {"distil_tokens", "distil_pooled"} & used:
         credits.append(GALILEO_NANO)
-    if weights.get("distil_pixels", 0) > 0:
+    if "distil_pixels" in used:
         credits.append(PRESTO)
     if card.get("architecture", {}).get("word_dim", 0) > 0:
         credits.append(GLOVE)

@@ -31,7 +31,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
-from model_core.atomic import atomic_path
+from model_core.atomic import atomic_path, copy_atomic
 from model_core.bands import MODEL_BANDS
 from model_core.tokenizer import GLOSSARY, TextTokenizer
 from training.data.packed import PackedDataset, collate
@@ -417,7 +417,7 @@ class Pretraining:
         return values
 
     def checkpoint(self, wall_seconds: float) -> None:
-        """Write last.pt (rank 0 only)."""
+        """Write last.pt (rank 0 only), and a copy step_<N>.pt at a step listed in train.keep_steps."""
         if self.rank != 0:
             return
         state = {
@@ -434,6 +434,8 @@ class Pretraining:
             "run_config": json.dumps(self.config),
         }
         save_checkpoint(self.out_dir / CHECKPOINT, state)
+        if self.step in self.config["train"].get("keep_steps", ()):
+            copy_atomic(self.out_dir / CHECKPOINT, self.out_dir / f"step_{self.step}.pt")
 
     def _open_log(self):
         """log.csv opened for appending; on resume, rows after the checkpoint's step are dropped."""
@@ -463,7 +465,8 @@ class Pretraining:
                 if writer is not None:
                     writer.writerow(values)
                     handle.flush()
-                if self.step % train["checkpoint_every"] == 0 or self.progress() >= 1.0:
+                kept = self.step in train.get("keep_steps", ())
+                if self.step % train["checkpoint_every"] == 0 or kept or self.progress() >= 1.0:
                     self.checkpoint(self.elapsed())
         finally:
             if handle is not None:
@@ -524,12 +527,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="train this many steps (instead of the config's steps and minutes)")
     parser.add_argument("--threads", type=int, help="override the number of CPU threads")
     parser.add_argument(
+        "--keep-step", type=int, action="append", default=[], help="also keep this step's checkpoint as step_<N>.pt"
+    )
+    parser.add_argument(
         "--loss-weight", type=loss_weight, action="append", default=[], help="NAME=VALUE override (repeatable)"
     )
     args = parser.parse_args(argv)
     config = load_config(args.config, args.steps, args.threads, dict(args.loss_weight))
     if args.init is not None:
         config["init"] = str(args.init)
+    config["train"]["keep_steps"] = sorted(set(config["train"].get("keep_steps", [])) | set(args.keep_step))
     out_dir = args.out or Path("runs") / config.get("name", args.config.stem)
     command = shlex.join(["python", "-m", "training.pretrain", *(sys.argv[1:] if argv is None else argv)])
     folder = pretrain(config, out_dir, args.resume, command)

@@ -38,16 +38,7 @@ def test_card_credits_the_teachers_and_word_vectors() -> None:
     [
         ("woodland", "forest", "water"),
         ("lake", "water", "cropland"),
-        pytest.param(
-            "houses",
-            "residential",
-            "forest",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="0.2 puts 'houses' at cosine 0.926 to 'residential' and 0.929 to 'forest' (GloVe: 0.77 and "
-                "0.52): its caption training pulled the word towards the captions' most frequent class",
-            ),
-        ),
+        ("houses", "residential", "forest"),
     ],
 )
 def test_words_land_near_their_synonyms(bundled, word: str, nearer: str, farther: str) -> None:

@@ -102,9 +102,12 @@ def test_every_loss_is_finite_and_total_decreases(tiny_pack: Path, tmp_path: Pat
 
 
 def test_checkpoint_resume_continues_with_identical_parameters(tiny_pack: Path, tmp_path: Path) -> None:
-    pretrain(tiny_config(tiny_pack, steps=2), tmp_path, command="test")
+    config = tiny_config(tiny_pack, steps=2)
+    config["train"]["keep_steps"] = [1]
+    pretrain(config, tmp_path, command="test")
     saved = torch.load(tmp_path / CHECKPOINT, map_location="cpu", weights_only=True)
     assert saved["step"] == 2
+    assert torch.load(tmp_path / "step_1.pt", map_location="cpu", weights_only=True)["step"] == 1
     resumed = Pretraining(tiny_config(tiny_pack, steps=3), tmp_path, resume=True)
     assert resumed.step == 2
     for name, value in resumed.objective.model.state_dict().items():

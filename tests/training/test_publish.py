@@ -9,6 +9,7 @@ import pytest
 
 from model_core.errors import ModelWeightsError
 from model_core.runtime import load_model
+from training.credits import credits_for
 from training.publish import publish
 
 
@@ -30,3 +31,17 @@ def test_publish_refuses_a_changed_file(weights_dir, tmp_path):
     with pytest.raises(ModelWeightsError, match="tokenizer.json"):
         publish(source, None, tmp_path / "bundle")
     assert not (tmp_path / "bundle" / "model_card.json").exists()
+
+
+def credited(card: dict) -> list[str]:
+    return [entry["name"] for entry in credits_for(card)]
+
+
+def test_credits_follow_the_runs_the_weights_started_from():
+    distilled = {"loss_weights": {"distil_tokens": 2.0, "distil_pixels": 1.0, "dense_text": 1.0}}
+    text_only = {"loss_weights": {"distil_tokens": 0.0, "distil_pixels": 0.0, "dense_text": 1.0}}
+    assert credited({"training": text_only}) == []
+    assert credited({"training": {**text_only, "started_from": distilled}}) == [
+        "Galileo-Nano encoder (teacher)",
+        "Presto encoder (teacher)",
+    ]
