@@ -301,7 +301,15 @@ class Pretraining:
     def locked_parts(self) -> list[torch.nn.Module]:
         """The tower the config keeps fixed: the image tower (lock_image) or the text tower (lock_text)."""
         model, train = self.objective.model, self.config["train"]
-        return [model.image] if train.get("lock_image") else [model.text] if train.get("lock_text") else []
+        if train.get("lock_image"):
+            return [model.image]
+        if train.get("lock_text"):
+            return [model.text]
+        return []
+
+    def keeps_this_step(self) -> bool:
+        """Whether the current step is one of train.keep_steps, whose checkpoints are kept as step_<N>.pt."""
+        return self.step in self.config["train"].get("keep_steps", ())
 
     def _prepare_model_config(self) -> None:
         """Normalisation statistics of the training pack and a tokenizer on its captions, then the architecture.
@@ -434,7 +442,7 @@ class Pretraining:
             "run_config": json.dumps(self.config),
         }
         save_checkpoint(self.out_dir / CHECKPOINT, state)
-        if self.step in self.config["train"].get("keep_steps", ()):
+        if self.keeps_this_step():
             copy_atomic(self.out_dir / CHECKPOINT, self.out_dir / f"step_{self.step}.pt")
 
     def _open_log(self):
@@ -465,8 +473,7 @@ class Pretraining:
                 if writer is not None:
                     writer.writerow(values)
                     handle.flush()
-                kept = self.step in train.get("keep_steps", ())
-                if self.step % train["checkpoint_every"] == 0 or kept or self.progress() >= 1.0:
+                if self.step % train["checkpoint_every"] == 0 or self.keeps_this_step() or self.progress() >= 1.0:
                     self.checkpoint(self.elapsed())
         finally:
             if handle is not None:
