@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,36 @@ def _declare_fullres_sum_shape(path: Path, channels: int) -> None:
     onnx.save(graph_model, str(path))
 
 
+def _merge_window_slices(path: Path) -> None:
+    """Cut each window in one Slice instead of one per axis: the exporter writes `x[:, :, a:b, c:d]` as a Slice of a
+    Slice, and ONNX Runtime copies the image window twice (about 4 % of the model's time on a 1408 px tile)."""
+    graph_model = onnx.load(str(path))
+    graph = graph_model.graph
+    producers = {output: node for node in graph.node for output in node.output}
+    uses = Counter(name for node in graph.node for name in node.input)
+    for second in [node for node in graph.node if node.op_type == "Slice"]:
+        first = producers.get(second.input[0])
+        if first is None or first.op_type != "Slice" or uses[first.output[0]] != 1:
+            continue
+        if len(first.input) != 5 or len(second.input) != 5:  # the exporter gives starts, ends, axes and steps
+            continue
+        merged_inputs = [first.input[0]]
+        nodes = []
+        for index, part in enumerate(("starts", "ends", "axes", "steps"), start=1):
+            name = f"{second.name}/{part}"
+            parts = [first.input[index], second.input[index]]
+            nodes.append(onnx.helper.make_node("Concat", parts, [name], name=name, axis=0))
+            merged_inputs.append(name)
+        nodes.append(onnx.helper.make_node("Slice", merged_inputs, list(second.output), name=second.name))
+        position = list(graph.node).index(second)
+        graph.node.remove(second)
+        for offset, node in enumerate(nodes):
+            graph.node.insert(position + offset, node)
+        graph.node.remove(first)
+    onnx.checker.check_model(graph_model)
+    onnx.save(graph_model, str(path))
+
+
 def _add_codes_output(path: Path, channels: int) -> None:
     """Add the output `codes`: the dense embeddings quantised to bytes (QuantizeLinear, CODE_SCALE and
     CODE_ZERO_POINT), which the engine writes to int8 embedding rasters as they are."""
@@ -136,6 +167,7 @@ def export_image_encoder(encoder: ImageEncoder, path: Path) -> Path:
         },
     )
     _declare_fullres_sum_shape(path, encoder.config.embed_dim)
+    _merge_window_slices(path)
     _add_codes_output(path, encoder.config.embed_dim)
     return path
 

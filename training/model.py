@@ -76,10 +76,11 @@ class GeoMeldConfig:
 
     @classmethod
     def for_variant(cls, variant: str = "atto", **overrides) -> GeoMeldConfig:
-        """The configuration of a named encoder size ('atto', 'femto', 'pico'), with optional overrides."""
+        """The configuration of a named encoder size ('zepto', 'atto', 'femto', 'pico'), with optional overrides
+        (which may change its widths or depths)."""
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant '{variant}'; choose one of {', '.join(VARIANTS)}")
-        return cls(variant=variant, **VARIANTS[variant], **overrides)
+        return cls(variant=variant, **{**VARIANTS[variant], **overrides})
 
     def to_dict(self) -> dict:
         """Plain JSON-serialisable dict (tuples become lists)."""
@@ -293,7 +294,7 @@ class InferenceImageEncoder(nn.Module):
 
     The embeddings are the same (the export checks parity); the graph runs about a quarter faster on a CPU because
     - the input normalisation and the band-mask channels are folded into the two convolutions that read the input,
-      so the 30-channel prepared image is never built;
+      so the 30-channel prepared image is never built, and the image is scaled once for both;
     - the full-resolution part (upsampled context, full-resolution branch, L2 norm) runs only around `keep`, the
       window of the input whose embeddings are wanted (tiled rasters discard the rest);
     - the window is cut before the decoder's last convolution, which is pointwise, so that ONNX Runtime keeps the
@@ -310,10 +311,12 @@ class InferenceImageEncoder(nn.Module):
         self.encoder = encoder
         self.register_buffer("ones", torch.ones(1, encoder.config.embed_dim, 1, 1))
 
-    def _input_conv(self, conv: nn.Conv2d, image: torch.Tensor, band_mask: torch.Tensor) -> torch.Tensor:
-        """`conv(encoder.prepare(image, band_mask))` without building the prepared image."""
+    def _input_conv(
+        self, conv: nn.Conv2d, scaled: torch.Tensor, band_mask: torch.Tensor, scale: torch.Tensor
+    ) -> torch.Tensor:
+        """`conv(encoder.prepare(image, band_mask))` from `scaled` = image x `scale` (band_mask / std, (B, C)),
+        without building the prepared image."""
         channels = self.encoder.config.in_channels
-        scale = band_mask / self.encoder.std.view(1, -1)
         image_weight, mask_weight = conv.weight[:, :channels], conv.weight[:, channels:]
         # No padding: the normalisation offset and the constant mask channels add the same amount at every pixel.
         bias = (
@@ -321,8 +324,7 @@ class InferenceImageEncoder(nn.Module):
             - (self.encoder.mean.view(1, -1) * scale) @ image_weight.sum(dim=(2, 3)).T
             + band_mask @ mask_weight.sum(dim=(2, 3)).T
         )
-        y = F.conv2d(image * scale[:, :, None, None], image_weight, None, stride=conv.stride)
-        return y + bias[:, :, None, None]
+        return F.conv2d(scaled, image_weight, None, stride=conv.stride) + bias[:, :, None, None]
 
     def forward(
         self, image: torch.Tensor, band_mask: torch.Tensor, keep: torch.Tensor
@@ -334,14 +336,16 @@ class InferenceImageEncoder(nn.Module):
         the window's margin outside `keep` is not exact and is for the caller to cut off.
         """
         encoder = self.encoder
-        stem = encoder.stem[1](self._input_conv(encoder.stem[0], image, band_mask))
+        scale = band_mask / encoder.std.view(1, -1)
+        scaled = image * scale[:, :, None, None]
+        stem = encoder.stem[1](self._input_conv(encoder.stem[0], scaled, band_mask, scale))
         hidden = encoder.context_hidden(encoder.run_stages(stem))
         top, left = (keep[:2].div(4, rounding_mode="floor") - 1).clamp(min=0)  # Slice clamps the far ends
         bottom, right = (keep[:2] + keep[2:] + 3).div(4, rounding_mode="floor") + 1
         upsampled = _upsample4(encoder.smooth[-1](hidden[:, :, top:bottom, left:right]))
-        window = image[:, :, 4 * top : 4 * bottom, 4 * left : 4 * right]
+        window = scaled[:, :, 4 * top : 4 * bottom, 4 * left : 4 * right]
         fullres = encoder.fullres
-        dense = fullres[2](fullres[1](self._input_conv(fullres[0], window, band_mask))) + upsampled
+        dense = fullres[2](fullres[1](self._input_conv(fullres[0], window, band_mask, scale))) + upsampled
         dense = dense * torch.rsqrt(F.conv2d(dense * dense, self.ones) + 1e-12)
         return dense, torch.stack([4 * top, 4 * left])
 

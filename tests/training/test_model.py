@@ -50,6 +50,7 @@ def _cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def test_config_round_trip_and_variants():
     config = GeoMeldConfig.for_variant("femto", embed_dim=32)
     assert config.dims == (48, 96, 192, 384)
+    assert GeoMeldConfig.for_variant("zepto", depths=(1, 1, 4, 2)).depths == (1, 1, 4, 2)
     again = GeoMeldConfig.from_dict(config.to_dict())
     assert again == config
     with pytest.raises(ValueError):

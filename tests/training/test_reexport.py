@@ -6,6 +6,7 @@ import json
 import shutil
 
 import numpy as np
+import onnx
 import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812 - conventional alias
@@ -104,6 +105,16 @@ def test_reexport_keeps_the_function_and_the_other_files(weights_dir, tmp_path):
     old = load_model(weights_dir).embed_dense(image, raster.band_mask)
     new = load_model(out).embed_dense(image, raster.band_mask)
     assert np.abs(old - new).max() < 1e-4
+
+
+def test_the_exported_graph_scales_the_image_once_and_cuts_each_window_in_one_slice(weights_dir, tmp_path):
+    reexport(weights_dir, tmp_path)
+    nodes = onnx.load(str(tmp_path / IMAGE_ENCODER)).graph.node
+    producers = {output: node for node in nodes for output in node.output}
+    assert [node.op_type for node in nodes if "image" in node.input] == ["Mul"]
+    slices = [node for node in nodes if node.op_type == "Slice" and node.input[0] not in ("keep",)]
+    assert len(slices) == 2  # the image window and the context window
+    assert all(producers[node.input[0]].op_type != "Slice" for node in slices)
 
 
 def test_a_fold_that_changes_the_embeddings_is_refused_and_writes_nothing(weights_dir, tmp_path):
