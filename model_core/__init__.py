@@ -1,3 +1,3 @@
 """GeoMeld-FM core: raster I/O, ONNX runtime and the embedding engine (no QGIS, no torch at run time)."""
 
-__version__ = "0.2.1"
+__version__ = "0.3.0"

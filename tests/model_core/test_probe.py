@@ -101,11 +101,11 @@ def test_eurosat_probe_against_random_forest_on_band_statistics(geomeld_model, w
     assert probe.report.accuracy > chance
     if trained:
         assert probe.report.accuracy > accuracy["random-init encoder"], "pretraining must beat a random encoder"
-        if probe.report.accuracy <= baseline.accuracy:  # kept while the lead is thin: 0.759 vs 0.745 when last run
+        if probe.report.accuracy <= baseline.accuracy:  # 0.2.1 led by 3 of 216 patches (0.759 vs 0.745), 0.3 trails
             pytest.xfail(
                 f"known gap: the probe on mean/max/min-pooled embeddings ({probe.report.accuracy:.3f}) does not beat a "
                 f"random forest on band statistics ({baseline.accuracy:.3f}) under the same 5-fold CV; the CPU-trained "
-                "model led by only 3 of 216 patches (0.759 vs 0.745)"
+                "models stay within a few patches of it (0.2.1: 0.759, 0.3: 0.727 against 0.745)"
             )
 
 

@@ -98,9 +98,9 @@ def test_water_query_against_hand_label_and_ndwi(engine, tmp_path):
     assert 0.0 <= model_iou <= 1.0 and ndwi_iou > 0.5
     # The model is judged on every pixel's own score; the codebook's approximation of it, separately.
     if TRAINED and exact_iou < ndwi_iou - 0.05:
-        # 0.2.1 is behind NDWI on the whole chip (0.535 against 0.676; 0.2: 0.432) though ahead on its validation
-        # rows (0.531 against 0.374, training.evaluate); 0.1 reached 0.627 here. Recorded, not hidden: the test fails
-        # strictly once a model passes again.
+        # 0.3 is behind NDWI on the whole chip (0.614 against 0.676; 0.2.1: 0.535, 0.2: 0.432) though ahead on its
+        # validation rows (0.523 against 0.374, training.evaluate); 0.1 reached 0.627 here. Recorded, not hidden: the
+        # test fails strictly once a model passes again.
         pytest.xfail(f"water IoU {exact_iou:.3f} is under NDWI's {ndwi_iou:.3f} - 0.05 on the whole chip")
     assert abs(model_iou - exact_iou) <= 0.01
     assert len(result.places) <= 5
