@@ -112,7 +112,7 @@ def test_the_exported_graph_scales_the_image_once_and_cuts_each_window_in_one_sl
     nodes = onnx.load(str(tmp_path / IMAGE_ENCODER)).graph.node
     producers = {output: node for node in nodes for output in node.output}
     assert [node.op_type for node in nodes if "image" in node.input] == ["Mul"]
-    slices = [node for node in nodes if node.op_type == "Slice" and node.input[0] not in ("keep",)]
+    slices = [node for node in nodes if node.op_type == "Slice" and node.input[0] != "keep"]
     assert len(slices) == 2  # the image window and the context window
     assert all(producers[node.input[0]].op_type != "Slice" for node in slices)
 
