@@ -89,9 +89,15 @@ def test_bundled_card_records_the_folded_stages_and_their_measured_difference(we
         assert min(value["min_cosine"] for value in differences.values()) >= FOLD_MIN_COSINE
 
 
-def test_reexport_keeps_the_function_and_the_other_files(weights_dir, tmp_path):
-    out = tmp_path / "weights"
-    recovered, exported = reexport(weights_dir, out)
+@pytest.fixture(scope="module")
+def reexported(weights_dir, tmp_path_factory) -> tuple:
+    """The bundled weights re-exported with the current graph: (folder, recovered difference, exported difference)."""
+    out = tmp_path_factory.mktemp("reexported")
+    return (out, *reexport(weights_dir, out))
+
+
+def test_reexport_keeps_the_function_and_the_other_files(weights_dir, reexported):
+    out, recovered, exported = reexported
     assert recovered < 1e-5 and exported < 1e-4
     old_card, new_card = read_card(weights_dir), read_card(out)  # read_card verifies every checksum
     assert {key: value for key, value in new_card.items() if key != "files"} == {
@@ -107,9 +113,8 @@ def test_reexport_keeps_the_function_and_the_other_files(weights_dir, tmp_path):
     assert np.abs(old - new).max() < 1e-4
 
 
-def test_the_exported_graph_scales_the_image_once_and_cuts_each_window_in_one_slice(weights_dir, tmp_path):
-    reexport(weights_dir, tmp_path)
-    nodes = onnx.load(str(tmp_path / IMAGE_ENCODER)).graph.node
+def test_the_exported_graph_scales_the_image_once_and_cuts_each_window_in_one_slice(reexported):
+    nodes = onnx.load(str(reexported[0] / IMAGE_ENCODER)).graph.node
     producers = {output: node for node in nodes for output in node.output}
     assert [node.op_type for node in nodes if "image" in node.input] == ["Mul"]
     slices = [node for node in nodes if node.op_type == "Slice" and node.input[0] != "keep"]
